@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ServiceRuntimeModule } from '@clearline/service-runtime';
+import { ProjectionWorker } from './projection.worker.js';
+import { ReadModelsController } from './read-models.controller.js';
+
+@Module({
+  imports: [ServiceRuntimeModule.forService({ service: 'analytics', uses: { postgres: true } })],
+  controllers: [ReadModelsController],
+  providers: [ProjectionWorker],
+})
+export class AppModule {}

@@ -1,0 +1,81 @@
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { ProblemException, REDIS } from '@clearline/service-runtime';
+import type { Request, Response } from 'express';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const RETENTION_SECONDS = 24 * 60 * 60;
+const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
+
+type IdempotencyRecord =
+  | { state: 'in_progress'; requestHash: string }
+  | { state: 'completed'; requestHash: string; status: number; body: unknown };
+
+/**
+ * `Idempotency-Key` on every POST: the first response is kept for 24 hours in Redis and replayed to
+ * retries (so a retry never creates a second payment); the same key with a different body is a 422;
+ * a retry while the first request still runs is a 409. Failed requests keep nothing, so they can be
+ * retried with the same key. Redis holds the records, so this holds across restarts and instances.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return from(this.handle(context, next));
+  }
+
+  private async handle(context: ExecutionContext, next: CallHandler): Promise<unknown> {
+    const request = context.switchToHttp().getRequest<Request>();
+    const response = context.switchToHttp().getResponse<Response>();
+    const key = request.header(IDEMPOTENCY_HEADER);
+    if (!key) throw new ProblemException(400, 'idempotency-key-missing', 'Idempotency-Key header required', 'Every POST needs an Idempotency-Key header (for example a uuid) so that a retry cannot act twice.');
+    if (!ACCEPTABLE_KEY.test(key)) throw new ProblemException(400, 'idempotency-key-invalid', 'Invalid Idempotency-Key', 'The key must be 1-255 printable ASCII characters.');
+    const recordKey = `gateway:idempotency:${request.method}:${request.path}:${key}`;
+    const requestHash = hashRequest(request);
+
+    const claimed = await this.redis.set(recordKey, JSON.stringify({ state: 'in_progress', requestHash } satisfies IdempotencyRecord), 'EX', RETENTION_SECONDS, 'NX');
+    if (claimed !== 'OK') return this.replay(recordKey, requestHash, response);
+
+    try {
+      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const completed: IdempotencyRecord = { state: 'completed', requestHash, status: response.statusCode, body };
+      await this.redis.set(recordKey, JSON.stringify(completed), 'EX', RETENTION_SECONDS);
+      return body;
+    } catch (error) {
+      await this.redis.del(recordKey);
+      throw error;
+    }
+  }
+
+  private async replay(recordKey: string, requestHash: string, response: Response): Promise<unknown> {
+    const stored = await this.redis.get(recordKey);
+    if (stored === null) throw new ProblemException(409, 'idempotency-key-in-flux', 'Retry the request', 'The first request with this key just finished without a result to replay; retry now.');
+    const record = JSON.parse(stored) as IdempotencyRecord;
+    if (record.requestHash !== requestHash) {
+      throw new ProblemException(422, 'idempotency-key-reused', 'Idempotency-Key reused with a different request', 'This key was already used for a request with another body; use a new key for a new request.');
+    }
+    if (record.state === 'in_progress') {
+      throw new ProblemException(409, 'request-in-progress', 'A request with this Idempotency-Key is still in progress', 'Wait for the first request to finish, then retry with the same key to get its result.');
+    }
+    response.setHeader('idempotent-replayed', 'true');
+    response.status(record.status);
+    return record.body;
+  }
+}
+
+function hashRequest(request: Request): string {
+  return createHash('sha256').update(request.method).update('\n').update(request.path).update('\n').update(canonicalJson(request.body ?? null)).digest('hex');
+}
+
+/** JSON with sorted keys, so the same body sent with its fields in another order is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

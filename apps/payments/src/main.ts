@@ -1,0 +1,4 @@
+import { bootstrapService } from '@clearline/service-runtime';
+import { AppModule } from './app.module.js';
+
+await bootstrapService(AppModule);

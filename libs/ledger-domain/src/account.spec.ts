@@ -1,0 +1,192 @@
+// Proves the account decider's state and opening: how each account event moves the posted, pending and available balances, and that re-opening is a no-op for the same terms and an error for others.
+import type { OpenAccountData, WireBalances } from '@clearline/contracts';
+import {
+  ACCOUNT_EVENT_TYPES, availableMinor, balancesOf, canGive, evolveAccount, initialAccountState,
+  type AccountEvent, type AccountState, type OpenAccountState,
+} from './account.js';
+import { decideOpenAccount, LedgerDomainError } from './ledger-decisions.js';
+
+const wallet: OpenAccountData = {
+  accountId: 'wallet-1', ownerId: 'customer-1', kind: 'customer_wallet', currency: 'EUR', allowNegativeBalance: false,
+};
+const funding: OpenAccountData = {
+  accountId: 'funding-eur', ownerId: 'platform', kind: 'funding', currency: 'EUR', allowNegativeBalance: true,
+};
+
+const opened = (account: OpenAccountData): AccountEvent => ({ type: 'AccountOpened', data: account });
+const credited = (transferId: string, amountMinor: bigint | number): AccountEvent =>
+  ({ type: 'AccountCredited', data: { transferId, amountMinor: String(amountMinor) } });
+const debited = (transferId: string, amountMinor: bigint | number): AccountEvent =>
+  ({ type: 'AccountDebited', data: { transferId, amountMinor: String(amountMinor) } });
+const fundsHeld = (holdId: string, amountMinor: bigint | number): AccountEvent =>
+  ({ type: 'AccountFundsHeld', data: { holdId, amountMinor: String(amountMinor) } });
+const holdCaptured = (holdId: string, amountMinor: bigint | number): AccountEvent =>
+  ({ type: 'AccountHoldCaptured', data: { holdId, amountMinor: String(amountMinor) } });
+
+function stateAfter(events: AccountEvent[]): AccountState {
+  return events.reduce(evolveAccount, initialAccountState());
+}
+
+function openStateAfter(events: AccountEvent[]): OpenAccountState {
+  const state = stateAfter(events);
+  if (state.status !== 'open') throw new Error(`expected an open account, got '${state.status}'`);
+  return state;
+}
+
+function balances(posted: bigint | number, pending: bigint | number, available: bigint | number, currency = 'EUR'): WireBalances {
+  return { currency, postedMinor: String(posted), pendingMinor: String(pending), availableMinor: String(available) };
+}
+
+function thrownBy(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw new Error(`expected an Error, got ${String(error)}`);
+  }
+  throw new Error('expected the action to throw');
+}
+
+/** given(account events).when(OpenAccount).then(events to append) or .thenThrows(message). */
+function given(events: AccountEvent[]) {
+  const state = stateAfter(events);
+  return {
+    when: (command: OpenAccountData) => ({
+      then: (expected: AccountEvent[]) => expect(decideOpenAccount(command, state)).toEqual(expected),
+      thenThrows: (message: string) => {
+        const error = thrownBy(() => decideOpenAccount(command, state));
+        expect(error).toBeInstanceOf(LedgerDomainError);
+        expect(error.name).toBe('LedgerDomainError');
+        expect(error.message).toBe(message);
+      },
+    }),
+  };
+}
+
+describe('account', () => {
+  it('lists exactly the five account event types', () => {
+    expect([...ACCOUNT_EVENT_TYPES].sort()).toEqual(
+      ['AccountCredited', 'AccountDebited', 'AccountFundsHeld', 'AccountHoldCaptured', 'AccountOpened'],
+    );
+  });
+
+  describe('when unopened', () => {
+    it('starts unopened', () => {
+      expect(initialAccountState()).toEqual({ status: 'unopened' });
+    });
+
+    it('OpenAccount opens it', () => {
+      given([]).when(wallet).then([opened(wallet)]);
+    });
+
+    it('OpenAccount opens an account that may go negative', () => {
+      given([]).when(funding).then([opened(funding)]);
+    });
+
+    it.each([
+      ['AccountCredited', credited('t-1', 100)],
+      ['AccountDebited', debited('t-1', 100)],
+      ['AccountFundsHeld', fundsHeld('h-1', 100)],
+      ['AccountHoldCaptured', holdCaptured('h-1', 100)],
+    ])('evolve ignores %s before AccountOpened instead of throwing', (_type, event) => {
+      expect(stateAfter([event])).toEqual({ status: 'unopened' });
+    });
+  });
+
+  describe('when open', () => {
+    it('AccountOpened gives zero balances, no holds and the account terms', () => {
+      const state = openStateAfter([opened(wallet)]);
+      expect(state).toEqual({ status: 'open', ...wallet, postedMinor: 0n, pendingMinor: 0n, holds: new Map() });
+      expect(balancesOf(state)).toEqual(balances(0, 0, 0));
+    });
+
+    it('OpenAccount with the same terms is a retry: nothing to append', () => {
+      given([opened(wallet)]).when(wallet).then([]);
+    });
+
+    it('OpenAccount with the same terms after money moved is still a retry and keeps the balances', () => {
+      const history = [opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 300)];
+      given(history).when({ ...wallet }).then([]);
+      expect(balancesOf(openStateAfter(history))).toEqual(balances(1000, 300, 700));
+    });
+
+    it.each<[string, Partial<OpenAccountData>]>([
+      ['another owner', { ownerId: 'customer-2' }],
+      ['another kind', { kind: 'merchant' }],
+      ['another currency', { currency: 'USD' }],
+      ['another negative-balance policy', { allowNegativeBalance: true }],
+    ])('OpenAccount with %s conflicts', (_difference, change) => {
+      given([opened(wallet)]).when({ ...wallet, ...change })
+        .thenThrows("cannot open account 'wallet-1': it is already open with other terms");
+    });
+  });
+
+  describe('balances after each event', () => {
+    // One history, checked after every event: posted = credits - debits - captures, pending = open holds.
+    const history: [AccountEvent, WireBalances][] = [
+      [opened(wallet), balances(0, 0, 0)],
+      [credited('t-1', 1000), balances(1000, 0, 1000)],
+      [debited('t-2', 300), balances(700, 0, 700)],
+      [fundsHeld('h-1', 400), balances(700, 400, 300)],
+      [fundsHeld('h-2', 100), balances(700, 500, 200)],
+      [holdCaptured('h-1', 400), balances(300, 100, 200)],
+      [credited('t-3', 50), balances(350, 100, 250)],
+      [holdCaptured('h-2', 100), balances(250, 0, 250)],
+    ];
+
+    it.each(history.map(([event, expected], index) => [index + 1, event.type, expected, history.slice(0, index + 1).map(([e]) => e)] as const))(
+      'after event %i (%s)', (_position, _type, expected, events) => {
+        const state = openStateAfter([...events]);
+        expect(balancesOf(state)).toEqual(expected);
+        expect(state.pendingMinor).toBe([...state.holds.values()].reduce((sum, amount) => sum + amount, 0n));
+      },
+    );
+
+    it('tracks the open holds by id and forgets a captured one', () => {
+      const state = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400), fundsHeld('h-2', 100), holdCaptured('h-1', 400)]);
+      expect(state.holds).toEqual(new Map([['h-2', 100n]]));
+    });
+
+    it('an account allowed to go negative reports negative posted and available balances', () => {
+      const state = openStateAfter([opened(funding), debited('t-1', 5000), fundsHeld('h-1', 250)]);
+      expect(balancesOf(state)).toEqual(balances(-5000, 250, -5250));
+      expect(availableMinor(state)).toBe(-5250n);
+    });
+
+    it('keeps amounts beyond Number.MAX_SAFE_INTEGER exact', () => {
+      const large = 10n ** 30n + 7n;
+      const state = openStateAfter([opened(wallet), credited('t-1', large), fundsHeld('h-1', 1n)]);
+      expect(balancesOf(state)).toEqual(balances(large, 1n, large - 1n));
+    });
+
+    it('a capture of a hold the account does not know lowers posted only (evolve never throws)', () => {
+      const state = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400), holdCaptured('h-unknown', 100)]);
+      expect(balancesOf(state)).toEqual(balances(900, 400, 500));
+    });
+
+    it('evolve returns a new state and leaves the previous one untouched', () => {
+      const before = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400)]);
+      const after = evolveAccount(before, holdCaptured('h-1', 400));
+      expect(after).not.toBe(before);
+      expect(before.holds).toEqual(new Map([['h-1', 400n]]));
+      expect(before.postedMinor).toBe(1000n);
+      expect(before.pendingMinor).toBe(400n);
+    });
+  });
+
+  describe('canGive', () => {
+    const funded = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400)]);
+
+    it('allows a debit or hold up to the available balance, holds included', () => {
+      expect(canGive(funded, 599n)).toBe(true);
+      expect(canGive(funded, 600n)).toBe(true);
+      expect(canGive(funded, 601n)).toBe(false);
+    });
+
+    it('allows anything on an account that may go negative', () => {
+      const empty = openStateAfter([opened(funding)]);
+      expect(canGive(empty, 1n)).toBe(true);
+      expect(canGive(empty, 10n ** 30n)).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,111 @@
+import type { Admin } from 'kafkajs';
+import { createKafka, type KafkaSettings } from './kafka-settings.js';
+import { silentLogger, type Logger } from './logger.js';
+
+export interface EnsureTopicsOptions {
+  /** Partitions of each topic created. Default 3. Existing topics are left as they are. */
+  partitions?: number;
+  /** Default 1 (single dev broker); a production cluster uses 3. */
+  replicationFactor?: number;
+  /** How long to wait for creation and partition leaders. Default 30 000 ms. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface DeleteTopicsOptions {
+  /** Default 30 000 ms. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+const MAX_PARTITIONS = 1_000;
+const LEADER_POLL_INTERVAL_MS = 100;
+
+/**
+ * Creates the topics that do not exist yet and waits until every partition of every listed topic
+ * has a leader, so a producer or consumer started next does not race the controller. Idempotent:
+ * safe to run at every start of every service, concurrently. Returns the topics it created.
+ */
+export async function ensureTopics(settings: KafkaSettings, topics: readonly string[], options: EnsureTopicsOptions = {}): Promise<string[]> {
+  const partitions = options.partitions ?? 3;
+  const replicationFactor = options.replicationFactor ?? 1;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new RangeError(`ensureTopics: partitions must be an integer in 1..${MAX_PARTITIONS}, got ${partitions}`);
+  }
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+    throw new RangeError(`ensureTopics: replicationFactor must be a positive integer, got ${replicationFactor}`);
+  }
+  const wanted = [...new Set(topics)];
+  if (wanted.length === 0) return [];
+  const logger = options.logger ?? silentLogger;
+  return withAdmin(settings, logger, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      // createTopics answers false when another process created them first; either way they exist.
+      // Its own leader wait is skipped in that case, hence our own wait below.
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        waitForLeaders: false,
+        timeout: timeoutMs,
+      });
+      logger.info({ topics: missing, partitions, replicationFactor }, 'created Kafka topics');
+    }
+    await waitForLeaders(admin, wanted, timeoutMs);
+    return missing;
+  });
+}
+
+/** Deletes the listed topics that exist (tests clean up with it; operators rarely should). */
+export async function deleteTopics(settings: KafkaSettings, topics: readonly string[], options: DeleteTopicsOptions = {}): Promise<void> {
+  const logger = options.logger ?? silentLogger;
+  await withAdmin(settings, logger, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = [...new Set(topics)].filter((topic) => existing.has(topic));
+    if (present.length === 0) return;
+    await admin.deleteTopics({ topics: present, timeout: options.timeoutMs ?? 30_000 });
+    logger.info({ topics: present }, 'deleted Kafka topics');
+  });
+}
+
+async function withAdmin<T>(settings: KafkaSettings, logger: Logger, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createKafka({ ...settings, clientId: `${settings.clientId}-admin` }, logger).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no metadata yet';
+  while (Date.now() < deadline) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const leaderless = metadata.flatMap((topic) =>
+        topic.partitions.filter((partition) => partition.leader < 0).map((partition) => `${topic.name}/${partition.partitionId}`),
+      );
+      if (metadata.length === topics.length && leaderless.length === 0) return;
+      lastProblem = leaderless.length > 0 ? `no leader for ${leaderless.join(', ')}` : 'metadata is missing topics';
+    } catch (error) {
+      // Right after creation the broker may not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION).
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_INTERVAL_MS));
+  }
+  throw new Error(`ensureTopics: topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms (${lastProblem})`);
+}
+
+/**
+ * Readiness probe: resolves when a broker answers a cluster description within the client's
+ * connection and request timeouts. Opens a short-lived admin connection per call.
+ */
+export async function checkKafkaConnection(settings: KafkaSettings, logger: Logger = silentLogger): Promise<void> {
+  await withAdmin(settings, logger, async (admin) => {
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length === 0) throw new Error('the Kafka cluster reported no brokers');
+  });
+}

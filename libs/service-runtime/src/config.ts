@@ -1,0 +1,56 @@
+/**
+ * Every setting a Clearline service reads, from the environment, checked once at boot. A bad value
+ * stops the service with a message that names the variable, rather than failing later and vaguely.
+ */
+export const SERVICE_NAMES = ['gateway', 'payments', 'ledger', 'risk', 'analytics'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
+  gateway: 3000,
+  payments: 3001,
+  ledger: 3002,
+  risk: 3003,
+  analytics: 3004,
+};
+
+export interface ServiceConfig {
+  service: ServiceName;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  redisUrl: string;
+  logLevel: string;
+  /** Where the gateway finds the analytics query API. */
+  analyticsUrl: string;
+}
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function readServiceConfig(service: ServiceName, environment: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const port = parsePort('PORT', environment['PORT'], DEFAULT_PORTS[service]);
+  const kafkaBrokers = (environment['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean);
+  if (kafkaBrokers.length === 0) throw new ConfigurationError('KAFKA_BROKERS must list at least one host:port');
+  return {
+    service,
+    port,
+    host: environment['HOST'] ?? '127.0.0.1',
+    databaseUrl: environment['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/clearline',
+    kafkaBrokers,
+    redisUrl: environment['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    logLevel: environment['LOG_LEVEL'] ?? 'info',
+    analyticsUrl: environment['ANALYTICS_URL'] ?? `http://127.0.0.1:${DEFAULT_PORTS.analytics}`,
+  };
+}
+
+function parsePort(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigurationError(`${name} must be a port number (1-65535), got '${value}'`);
+  return port;
+}

@@ -1,0 +1,2 @@
+export * from './gateway-client.js';
+export * from './platform.js';
