@@ -2,11 +2,13 @@
 // Redis: a signed-off payment goes gateway -> payments -> risk -> ledger (hold, capture) -> settlement,
 // money balances to the minor unit, the correlation id reaches the settlement event, and bad input
 // and retries get the answers a channel relies on.
+import { jest } from '@jest/globals';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gatewayClient, root, startPlatform, type GatewayClient, type RunningPlatform } from '@clearline/testing';
 
+// The platform takes tens of seconds to boot on two cores; each flow waits for asynchronous hops.
 jest.setTimeout(120_000);
 
 const BASE_PORT = 4100;
