@@ -24,7 +24,9 @@ export class ProjectionWorker implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    void this.subscription.start();
+    // Resolves once the checkpoint is loaded and the loop runs; a failure here fails the boot, so a
+    // service that cannot project never reports ready with stale read models.
+    await this.subscription.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

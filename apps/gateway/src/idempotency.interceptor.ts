@@ -1,4 +1,5 @@
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { canonicalJson } from '@clearline/contracts';
 import { ProblemException, REDIS } from '@clearline/service-runtime';
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
@@ -68,14 +69,4 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
 function hashRequest(request: Request): string {
   return createHash('sha256').update(request.method).update('\n').update(request.path).update('\n').update(canonicalJson(request.body ?? null)).digest('hex');
-}
-
-/** JSON with sorted keys, so the same body sent with its fields in another order is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

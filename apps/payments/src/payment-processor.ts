@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveMessageId, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
+import { canonicalJson, deriveMessageId, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
 import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
 import { PermanentMessageError } from '@clearline/messaging';
 import {
@@ -107,13 +107,7 @@ function repeatedRequestGuard(envelope: Extract<ContractEnvelope, { type: 'Reque
   return (state) => {
     if (state.status === 'initial') return true;
     const { requestedAt: _requestedAt, ...stored } = state.payment;
-    if (JSON.stringify(sortKeys(stored)) === JSON.stringify(sortKeys(envelope.data))) return false;
+    if (canonicalJson(stored) === canonicalJson(envelope.data)) return false;
     throw new PermanentMessageError(`payment ${envelope.data.paymentId} already exists with different details`);
   };
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).sort(([left], [right]) => left.localeCompare(right)).map(([key, inner]) => [key, sortKeys(inner)]));
 }

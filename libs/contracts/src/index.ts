@@ -7,3 +7,4 @@ export * from './registry.js';
 export * from './risk.js';
 export * from './schema.js';
 export * from './topics.js';
+export * from './canonical-json.js';

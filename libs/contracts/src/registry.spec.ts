@@ -1,7 +1,7 @@
 // Proves that every contract is well formed and that envelope validation accepts valid messages
 // and refuses malformed ones with a reason that names the problem.
 import { randomUUID } from 'node:crypto';
-import { ALL_TOPICS, CONTRACTS, assertValidEnvelope, contractFor, ContractViolationError, deadLetterTopicOf, deriveMessageId, isUuid, Topics, UnknownMessageTypeError, validateEnvelope } from './index.js';
+import { ALL_TOPICS, canonicalJson, CONTRACTS, assertValidEnvelope, contractFor, ContractViolationError, deadLetterTopicOf, deriveMessageId, isUuid, Topics, UnknownMessageTypeError, validateEnvelope } from './index.js';
 
 function envelope(type: string, data: unknown, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -94,5 +94,12 @@ describe('deriveMessageId', () => {
     expect(deriveMessageId(parent, 'a')).toBe(deriveMessageId(parent, 'a'));
     expect(deriveMessageId(parent, 'a')).not.toBe(deriveMessageId(parent, 'b'));
     expect(isUuid(deriveMessageId(parent, 'a'))).toBe(true);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('ignores key order and undefined fields, keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, 1], c: 'x' }, e: undefined })).toBe(canonicalJson({ a: { c: 'x', d: [2, 1] }, b: 1 }));
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
   });
 });

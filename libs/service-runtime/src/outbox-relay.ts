@@ -52,18 +52,23 @@ export class OutboxRelay {
       if (rows[0]?.acquired) {
         this.leaderClient = client;
         client.on('error', (error) => this.onLeadershipLost(error));
-        this.startPublishing();
+        try {
+          await this.startPublishing();
+        } catch (error) {
+          await this.releaseLeadership();
+          throw error;
+        }
         this.options.logger.info({ relay: this.options.name }, 'outbox relay leads and publishes');
         return;
       }
       client.release();
     } catch (error) {
-      this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay could not try the leader lock');
+      this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay could not take the lead; trying again');
     }
     this.leaderTimer = setTimeout(() => void this.tryToLead(), this.options.leaderPollIntervalMs ?? 2_000);
   }
 
-  private startPublishing(): void {
+  private async startPublishing(): Promise<void> {
     this.subscription = new CatchUpSubscription({
       store: this.options.store,
       pool: this.options.pool,
@@ -73,7 +78,7 @@ export class OutboxRelay {
       handle: (events: RecordedEvent[], _client: PoolClient) => this.publish(events),
       onError: (error: unknown) => this.options.logger.error({ err: error, relay: this.options.name }, 'outbox relay batch failed; retrying'),
     });
-    void this.subscription.start();
+    await this.subscription.start();
   }
 
   private async publish(events: RecordedEvent[]): Promise<void> {
