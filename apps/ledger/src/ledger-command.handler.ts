@@ -1,15 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContractEnvelope, MessageEnvelope } from '@clearline/contracts';
-import { aggregateStream, PostgresEventStore, type ExpectedVersion } from '@clearline/event-store';
+import { aggregateStream, PostgresEventStore, type ExpectedVersion, type SnapshotPolicy } from '@clearline/event-store';
 import {
-  ACCOUNT_EVENT_TYPES, decideCaptureHold, decideOpenAccount, decidePlaceHold, decidePostTransfer, evolveAccount,
-  initialAccountState, type AccountEvent, type AccountState, type LedgerDecision,
+  accountStateFromJson, accountStateToJson, ACCOUNT_EVENT_TYPES, decideCaptureHold, decideOpenAccount, decidePlaceHold, decidePostTransfer, evolveAccount,
+  initialAccountState, type AccountEvent, type AccountState, type AccountStateJson, type LedgerDecision,
 } from '@clearline/ledger-domain';
 import { PermanentMessageError } from '@clearline/messaging';
 import { eventsCausedBy, LOGGER, type Logger } from '@clearline/service-runtime';
 import type { PoolClient } from 'pg';
 
 const PRODUCER = 'ledger';
+
+/**
+ * A busy account (a merchant receiving most payments) accumulates events fast; loading it from a
+ * snapshot taken every 200 events keeps each command's read short. `-v1` is the state's shape.
+ */
+const ACCOUNT_SNAPSHOTS: SnapshotPolicy<AccountState> = {
+  name: 'account-v1',
+  every: 200,
+  toJson: accountStateToJson,
+  fromJson: (json) => accountStateFromJson(json as AccountStateJson),
+};
 
 interface LoadedAccount {
   state: AccountState;
@@ -117,6 +128,7 @@ export class LedgerCommandHandler {
       initialState: initialAccountState,
       evolve: evolveAccount,
       accepts: (type) => ACCOUNT_EVENT_TYPES.has(type),
+      snapshot: ACCOUNT_SNAPSHOTS,
       client,
     });
     return { state, expectedVersion: version };

@@ -1,3 +1,4 @@
+import { quoteIdentifier } from '@clearline/postgres';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { withTransaction } from '@clearline/postgres';
 import {
@@ -54,6 +55,12 @@ export interface ReadAllOptions {
   maxCount: number;
   /** Only events of these categories ('payment' for 'payment-123'). Default: all. */
   categories?: string[];
+}
+
+/** A decider's state as stored, with the stream version it was built from. */
+export interface StoredSnapshot {
+  version: bigint;
+  state: unknown;
 }
 
 export interface ReadAllResult {
@@ -155,6 +162,33 @@ export class PostgresEventStore {
     const last = result.rows.at(-1);
     const lastPosition = last === undefined ? after : { transactionId: BigInt(last.transaction_id), globalPosition: BigInt(last.global_position) };
     return { events: result.rows.map((row) => this.toRecordedEvent(row)), lastPosition };
+  }
+
+  /** The latest snapshot of a stream under `name`, if one was taken. */
+  async readSnapshot(streamId: string, name: string, options: { client?: PoolClient } = {}): Promise<StoredSnapshot | undefined> {
+    assertValidStreamId(streamId);
+    const { rows } = await (options.client ?? this.pool).query<{ stream_version: string; state: unknown }>(
+      `select stream_version, state from ${quoteIdentifier(this.schema)}.snapshots where stream_id = $1 and snapshot_name = $2`,
+      [streamId, name],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { version: BigInt(row.stream_version), state: row.state };
+  }
+
+  /**
+   * Stores a snapshot taken at `version`. A snapshot never moves backwards: an older one arriving
+   * after a newer one (two loaders racing) is ignored.
+   */
+  async saveSnapshot(streamId: string, name: string, version: bigint, state: unknown, options: { client?: PoolClient } = {}): Promise<void> {
+    assertValidStreamId(streamId);
+    if (name.length === 0 || name.length > 100) throw new EventStoreInputError('saveSnapshot: name must be 1..100 characters');
+    if (typeof version !== 'bigint' || version < 0n) throw new EventStoreInputError('saveSnapshot: version must be a bigint >= 0n');
+    await (options.client ?? this.pool).query(
+      `insert into ${quoteIdentifier(this.schema)}.snapshots (stream_id, snapshot_name, stream_version, state) values ($1, $2, $3, $4)
+       on conflict (stream_id, snapshot_name) do update set stream_version = excluded.stream_version, state = excluded.state, taken_at = now()
+       where ${quoteIdentifier(this.schema)}.snapshots.stream_version < excluded.stream_version`,
+      [streamId, name, version.toString(), JSON.stringify(state)],
+    );
   }
 
   /** The stream's current version (its last event's), or 'no_stream'. With `client`, as seen inside the caller's transaction. */

@@ -88,3 +88,30 @@ export function balancesOf(account: OpenAccountState): WireBalances {
 export function canGive(account: OpenAccountState, amountMinor: bigint): boolean {
   return account.allowNegativeBalance || availableMinor(account) >= amountMinor;
 }
+
+/** The account state as JSON (bigints as strings, holds as pairs), for snapshots. */
+export interface AccountStateJson {
+  status: AccountState['status'];
+  account?: Omit<OpenAccountState, 'status' | 'postedMinor' | 'pendingMinor' | 'holds'> & { postedMinor: string; pendingMinor: string; holds: [string, string][] };
+}
+
+export function accountStateToJson(state: AccountState): AccountStateJson {
+  if (state.status !== 'open') return { status: state.status };
+  const { status, postedMinor, pendingMinor, holds, ...terms } = state;
+  return {
+    status,
+    account: { ...terms, postedMinor: postedMinor.toString(), pendingMinor: pendingMinor.toString(), holds: [...holds].map(([holdId, amount]) => [holdId, amount.toString()]) },
+  };
+}
+
+export function accountStateFromJson(json: AccountStateJson): AccountState {
+  if (json.status !== 'open' || json.account === undefined) return { status: 'unopened' };
+  const { postedMinor, pendingMinor, holds, ...terms } = json.account;
+  return {
+    status: 'open',
+    ...terms,
+    postedMinor: BigInt(postedMinor),
+    pendingMinor: BigInt(pendingMinor),
+    holds: new Map(holds.map(([holdId, amount]) => [holdId, BigInt(amount)])),
+  };
+}
