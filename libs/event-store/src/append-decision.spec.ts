@@ -60,18 +60,20 @@ describe('planAppends', () => {
 });
 
 describe('decideAppend', () => {
-  it('appends after the head and carries the stream’s last transaction id', () => {
-    const decision = decideAppend(planned('payment-1', 2, 4n), { version: 4n, lastTransactionId: 900n }, new Map());
-    expect(decision).toMatchObject({ kind: 'append', firstVersion: 5n, previousTransactionId: 900n });
+  it('appends when the head is at the expected version', () => {
+    const append = planned('payment-1', 2, 4n);
+    expect(decideAppend(append, { version: 4n }, new Map())).toEqual({ kind: 'append', append });
+    expect(() => decideAppend(append, { version: 5n }, new Map())).toThrow(WrongExpectedVersionError);
   });
 
-  it('starts a new stream at version 0; a head row at -1 counts as no stream', () => {
-    expect(decideAppend(planned('payment-1', 1, 'no_stream'), undefined, new Map())).toMatchObject({ firstVersion: 0n, previousTransactionId: 0n });
-    expect(decideAppend(planned('payment-1', 1, 'no_stream'), { version: -1n, lastTransactionId: 0n }, new Map())).toMatchObject({ firstVersion: 0n });
+  it('treats a missing head and a head row at -1 alike: no stream', () => {
+    expect(decideAppend(planned('payment-1', 1, 'no_stream'), undefined, new Map())).toMatchObject({ kind: 'append' });
+    expect(decideAppend(planned('payment-1', 1, 'no_stream'), { version: -1n }, new Map())).toMatchObject({ kind: 'append' });
+    expect(() => decideAppend(planned('payment-1', 1, 'stream_exists'), { version: -1n }, new Map())).toThrow(WrongExpectedVersionError);
   });
 
   it('recognises a repeated append before checking the version the stream has moved past', () => {
-    const decision = decideAppend(planned('payment-1', 2, 0n), { version: 7n, lastTransactionId: 1n }, stored('payment-1', [[0, 1n, 10n], [1, 2n, 11n]]));
+    const decision = decideAppend(planned('payment-1', 2, 0n), { version: 7n }, stored('payment-1', [[0, 1n, 10n], [1, 2n, 11n]]));
     expect(decision).toEqual({
       kind: 'already-appended',
       result: { streamId: 'payment-1', nextExpectedVersion: 2n, firstGlobalPosition: 10n, lastGlobalPosition: 11n, alreadyAppended: true },
@@ -79,7 +81,7 @@ describe('decideAppend', () => {
   });
 
   it('refuses a batch of which only some events are stored', () => {
-    expect(() => decideAppend(planned('payment-1', 3), { version: 1n, lastTransactionId: 1n }, stored('payment-1', [[0, 0n, 1n]]))).toThrow(
+    expect(() => decideAppend(planned('payment-1', 3), { version: 1n }, stored('payment-1', [[0, 0n, 1n]]))).toThrow(
       /1 of its 3 events are already stored/,
     );
   });

@@ -13,7 +13,6 @@ export interface PlannedAppend {
 /** The head of a stream as read under its row lock. version is -1n when the stream has no events. */
 export interface StreamHead {
   version: bigint;
-  lastTransactionId: bigint;
 }
 
 /** An event id found already stored when an append was about to write it. */
@@ -26,7 +25,7 @@ export interface StoredEventLocation {
 
 export type AppendDecision =
   | { kind: 'already-appended'; result: AppendResult }
-  | { kind: 'append'; append: PlannedAppend; firstVersion: bigint; previousTransactionId: bigint };
+  | { kind: 'append'; append: PlannedAppend };
 
 export function assertValidExpectedVersion(expected: unknown, streamId: string): asserts expected is ExpectedVersion {
   if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;
@@ -87,14 +86,8 @@ export function assertExpectedVersion(streamId: string, expected: ExpectedVersio
 export function decideAppend(append: PlannedAppend, head: StreamHead | undefined, stored: ReadonlyMap<string, StoredEventLocation>): AppendDecision {
   const found = append.events.map((event) => stored.get(event.id)).filter((location) => location !== undefined);
   if (found.length > 0) return { kind: 'already-appended', result: alreadyAppendedResult(append, found) };
-  const actual = actualVersion(head);
-  assertExpectedVersion(append.streamId, append.expectedVersion, actual);
-  return {
-    kind: 'append',
-    append,
-    firstVersion: actual === 'no_stream' ? 0n : actual + 1n,
-    previousTransactionId: head?.lastTransactionId ?? 0n,
-  };
+  assertExpectedVersion(append.streamId, append.expectedVersion, actualVersion(head));
+  return { kind: 'append', append };
 }
 
 function alreadyAppendedResult(append: PlannedAppend, found: readonly StoredEventLocation[]): AppendResult {

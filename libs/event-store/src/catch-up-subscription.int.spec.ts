@@ -184,6 +184,35 @@ describe('CatchUpSubscription', () => {
     expect(Date.now() - appendedAt).toBeLessThan(10_000);
   }, 30_000);
 
+  it('wakes for an append inside a caller’s transaction when that transaction commits', async () => {
+    const category = freshCategory();
+    const subscriptionId = `caller-tx-${randomUUID()}`;
+    const subscription = subscribe({ subscriptionId, categories: [category], pollIntervalMs: 60_000 });
+    await subscription.start();
+    await sleep(300);
+    const client = await database.pool.connect();
+    try {
+      await client.query('begin');
+      await database.store.appendToStream(`${category}-${randomUUID()}`, events(1), { client });
+      await sleep(300);
+      expect(await projected(subscriptionId)).toHaveLength(0); // not visible, not notified yet
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    await waitFor('the event committed by the caller', async () => (await projected(subscriptionId)).length === 1, 10_000);
+  }, 30_000);
+
+  it('delivers every event of a burst of concurrent appends without waiting for a poll (coalesced NOTIFY)', async () => {
+    const category = freshCategory();
+    const subscriptionId = `burst-${randomUUID()}`;
+    const subscription = subscribe({ subscriptionId, categories: [category], pollIntervalMs: 60_000 });
+    await subscription.start();
+    await sleep(300);
+    await Promise.all(Array.from({ length: 40 }, () => database.store.appendToStream(`${category}-${randomUUID()}`, events(1))));
+    await waitFor('all 40 events of the burst', async () => (await projected(subscriptionId)).length === 40, 10_000);
+  }, 30_000);
+
   it('delivers a notified event that was held back by an older open transaction soon after that transaction ends', async () => {
     const category = freshCategory();
     const subscriptionId = `held-back-${randomUUID()}`;

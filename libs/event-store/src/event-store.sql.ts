@@ -1,7 +1,7 @@
 import { quoteIdentifier } from '@clearline/postgres';
 import type { AllPosition } from './event-store.types.js';
 
-/** The channel appends notify on commit; the payload is the schema name. */
+/** The channel appends notify on commit (named again in migration 0004); the payload is the schema name. */
 export const APPENDED_NOTIFICATION_CHANNEL = 'event_store_appended';
 
 const RECORDED_COLUMNS = `message_id, message_type, schema_version, data, metadata, stream_id, stream_version, category,
@@ -11,56 +11,18 @@ const RECORDED_COLUMNS = `message_id, message_type, schema_version, data, metada
  * Every statement the store runs, for one schema. Kept together so the locking and ordering rules
  * they rely on can be read in one place.
  */
-export function eventStoreStatements(schema: string, notifyOnAppend: boolean) {
+export function eventStoreStatements(schema: string) {
   const s = quoteIdentifier(schema);
   // The horizon below which $all is final: every transaction with a lower id has ended (committed
   // or rolled back), and no transaction can start with a lower id. Evaluated once per statement,
   // from the same snapshot the statement reads rows with.
   const horizon = 'pg_snapshot_xmin(pg_current_snapshot())';
   return {
-    // Row locks in stream_id order (LockRows runs above the sort), so appenders that write several
-    // streams cannot deadlock on each other.
-    lockStreams: `select stream_id, version, last_transaction_id from ${s}.streams
-      where stream_id = any($1::text[]) order by stream_id for update`,
+    // Locking, idempotency, the expected-version check, the insert and NOTIFY: see migration 0004.
+    appendEvents: `select row_kind, stream_id, stream_version, first_position, last_position, message_id
+      from ${s}.append_events($1::jsonb, $2::jsonb, $3::text)`,
 
-    // A concurrent creator makes ON CONFLICT wait for its outcome; the rows it created are not
-    // returned here and are locked by the next lockStreams instead.
-    createStreams: `insert into ${s}.streams (stream_id, category, version, last_transaction_id)
-      select stream_id, category, -1, '0'::xid8 from unnest($1::text[], $2::text[]) as t(stream_id, category) order by stream_id
-      on conflict (stream_id) do nothing returning stream_id`,
-
-    findStoredEvents: `select message_id, stream_id, stream_version, global_position from ${s}.messages
-      where message_id = any($1::uuid[])`,
-
-    // One statement per append call, whatever the number of events and streams. Rows are inserted
-    // in input order, so global positions increase with stream versions. transaction_id is raised
-    // to the stream's previous transaction_id so it never decreases along a stream.
-    insertEvents: `with new_events as (
-        select * from unnest($1::text[], $2::bigint[], $3::text[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::xid8[])
-          with ordinality as e(stream_id, stream_version, category, message_id, message_type, schema_version, data, metadata,
-                               previous_transaction_id, ordinal)
-      ),
-      inserted as (
-        insert into ${s}.messages (transaction_id, stream_id, stream_version, category, message_id, message_type, schema_version, data, metadata)
-        select greatest(pg_current_xact_id(), e.previous_transaction_id), e.stream_id, e.stream_version, e.category, e.message_id,
-               e.message_type, e.schema_version, e.data::jsonb, e.metadata::jsonb
-        from new_events e order by e.ordinal
-        returning stream_id, stream_version, global_position
-      ),
-      -- The new heads arrive as parameters rather than from 'inserted', whose size the planner
-      -- cannot know: the repeated stream_id = any(...) keeps this an index lookup, never a scan
-      -- of every stream.
-      heads as (
-        update ${s}.streams s
-        set version = h.version, last_transaction_id = greatest(s.last_transaction_id, pg_current_xact_id()), updated_at = now()
-        from unnest($10::text[], $11::bigint[]) as h(stream_id, version)
-        where s.stream_id = h.stream_id and s.stream_id = any($10::text[])
-        returning s.stream_id
-      )${notifyOnAppend ? `,\n      notified as materialized (select pg_notify('${APPENDED_NOTIFICATION_CHANNEL}', ${quoteLiteral(schema)}))` : ''}
-      select i.stream_id, max(i.stream_version) as last_version, min(i.global_position) as first_position, max(i.global_position) as last_position,
-             (select count(*) from heads) as heads_updated
-      from inserted i${notifyOnAppend ? ' cross join notified' : ''}
-      group by i.stream_id`,
+    notifyAppended: `select pg_notify('${APPENDED_NOTIFICATION_CHANNEL}', $1)`,
 
     streamVersions: `select stream_id, version from ${s}.streams where stream_id = any($1::text[])`,
 

@@ -260,6 +260,39 @@ describe('appendToStreams', () => {
     expect(await database.store.streamVersion(bad)).toBe(0n);
   });
 
+  it('reports a repeated stream as already appended and still writes the new ones of the same call', async () => {
+    const [repeated, fresh] = [streamOf('account'), streamOf('account')];
+    const repeatedEvents = events(2);
+    const first = await database.store.appendToStream(repeated, repeatedEvents, { expectedVersion: 'no_stream' });
+    const results = await database.store.appendToStreams([
+      { streamId: fresh, events: events(3), expectedVersion: 'no_stream' },
+      { streamId: repeated, events: repeatedEvents, expectedVersion: 'no_stream' },
+    ]);
+    expect(results).toEqual([
+      expect.objectContaining({ streamId: fresh, nextExpectedVersion: 2n, alreadyAppended: false }),
+      { ...first, alreadyAppended: true },
+    ]);
+    expect(await rowCount(`${database.schema}.messages where stream_id = $1`, [repeated])).toBe(2);
+    expect(await rowCount(`${database.schema}.messages where stream_id = $1`, [fresh])).toBe(3);
+  });
+
+  it('writes a maximal call of many streams with contiguous versions and positions in input order', async () => {
+    const streams = Array.from({ length: 50 }, () => streamOf('account'));
+    await database.store.appendToStream(streams[7] as string, events(3));
+    const appends = streams.map((streamId) => ({ streamId, events: events(200) }));
+    const results = await database.store.appendToStreams(appends);
+    expect(results.map((result) => result.nextExpectedVersion)).toEqual(streams.map((_, index) => (index === 7 ? 202n : 199n)));
+    let previousLast = 0n;
+    for (const [index, result] of results.entries()) {
+      expect(result.lastGlobalPosition! - result.firstGlobalPosition!).toBe(199n);
+      expect(result.firstGlobalPosition!).toBeGreaterThan(previousLast);
+      previousLast = result.lastGlobalPosition!;
+      const stored = await database.store.readStream(appends[index]!.streamId, { fromVersion: index === 7 ? 3n : 0n });
+      expect(stored.map((event) => event.id)).toEqual(appends[index]!.events.map((event) => event.id));
+      expect(stored.map((event) => event.streamVersion)).toEqual(stored.map((_, offset) => BigInt(offset + (index === 7 ? 3 : 0))));
+    }
+  });
+
   it('does not deadlock when writers take the same streams in opposite orders', async () => {
     const streams = Array.from({ length: 5 }, () => streamOf('account'));
     await Promise.all(
