@@ -83,8 +83,10 @@ export async function projectEvent(event: RecordedEvent, client: PoolClient): Pr
     case 'AccountFundsHeld':
       return changeBalance(client, event, { posted: 0, pending: 1 });
     case 'AccountHoldCaptured':
-      // A capture takes the whole hold (the ledger refuses any other amount), so pending drops by it.
+      // Posts the captured amount out of the hold; the rest of a partial capture comes as AccountHoldReleased.
       return changeBalance(client, event, { posted: -1, pending: -1 });
+    case 'AccountHoldReleased':
+      return changeBalance(client, event, { posted: 0, pending: -1 });
     default:
       return;
   }

@@ -13,10 +13,11 @@ const PRODUCER = 'ledger';
 
 /**
  * A busy account (a merchant receiving most payments) accumulates events fast; loading it from a
- * snapshot taken every 200 events keeps each command's read short. `-v1` is the state's shape.
+ * snapshot taken every 200 events keeps each command's read short. `-v2` is the state's shape
+ * (balance flags, limits, metadata, holds with expiry, monitors); v1 snapshots are ignored and rebuilt.
  */
 const ACCOUNT_SNAPSHOTS: SnapshotPolicy<AccountState> = {
-  name: 'account-v1',
+  name: 'account-v2',
   every: 200,
   toJson: accountStateToJson,
   fromJson: (json) => accountStateFromJson(json as AccountStateJson),
@@ -80,7 +81,8 @@ export class LedgerCommandHandler {
     const outcomeStream = `hold-${envelope.data.holdId}`;
     if (await this.alreadyDecided(outcomeStream, envelope, client)) return;
     const account = await this.loadAccount(envelope.data.accountId, client);
-    const decision = decidePlaceHold(envelope.data, account.state);
+    // The hold's expiry is judged against the time the ledger decides, not when the command was sent.
+    const decision = decidePlaceHold(envelope.data, account.state, new Date());
     await this.appendDecision(envelope, decision, new Map([[envelope.data.accountId, account]]), outcomeStream, 'no_stream', client);
   }
 
@@ -93,7 +95,7 @@ export class LedgerCommandHandler {
     }
     const { accountId, creditAccountId } = envelope.data;
     const [held, receiving] = await Promise.all([this.loadAccount(accountId, client), this.loadAccount(creditAccountId, client)]);
-    const decision = decideCaptureHold(envelope.data, held.state, receiving.state);
+    const decision = decideCaptureHold(envelope.data, held.state, receiving.state, new Date());
     const holdVersion: ExpectedVersion = holdEvents.length === 0 ? 'no_stream' : holdEvents[holdEvents.length - 1]!.streamVersion;
     await this.appendDecision(envelope, decision, new Map([[accountId, held], [creditAccountId, receiving]]), holdStream, holdVersion, client);
   }

@@ -1,6 +1,7 @@
 export * from './contract.js';
 export * from './envelope.js';
 export * from './ledger.js';
+export * from './ledger-operations.js';
 export * from './message-id.js';
 export * from './payments.js';
 export * from './registry.js';

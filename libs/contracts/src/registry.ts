@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { MessageContract } from './contract.js';
 import type { MessageEnvelope } from './envelope.js';
 import * as ledger from './ledger.js';
+import * as ledgerOperations from './ledger-operations.js';
 import { isUuid } from './message-id.js';
 import * as payments from './payments.js';
 import * as risk from './risk.js';
@@ -28,6 +29,30 @@ export const CONTRACTS = [
   ledger.CaptureHold,
   ledger.HoldCaptured,
   ledger.CaptureRejected,
+  ledgerOperations.ModifyAccount,
+  ledgerOperations.AccountModified,
+  ledgerOperations.FreezeAccount,
+  ledgerOperations.AccountFrozen,
+  ledgerOperations.UnfreezeAccount,
+  ledgerOperations.AccountUnfrozen,
+  ledgerOperations.CloseAccount,
+  ledgerOperations.AccountClosed,
+  ledgerOperations.RegisterBalanceMonitor,
+  ledgerOperations.BalanceMonitorRegistered,
+  ledgerOperations.BalanceThresholdCrossed,
+  ledgerOperations.PostLinkedTransfers,
+  ledgerOperations.LinkedTransfersPosted,
+  ledgerOperations.LinkedTransfersRejected,
+  ledgerOperations.ExchangeCurrency,
+  ledgerOperations.CurrencyExchanged,
+  ledgerOperations.CurrencyExchangeRejected,
+  ledgerOperations.ReverseTransfer,
+  ledgerOperations.TransferReversed,
+  ledgerOperations.TransferReversalRejected,
+  ledgerOperations.VoidHold,
+  ledgerOperations.HoldVoided,
+  ledgerOperations.ExpireHold,
+  ledgerOperations.HoldExpired,
 ] as const satisfies readonly MessageContract<string, never>[];
 
 type AnyContract = (typeof CONTRACTS)[number];

@@ -1,8 +1,8 @@
 // Proves the account decider's state and opening: how each account event moves the posted, pending and available balances, and that re-opening is a no-op for the same terms and an error for others.
 import type { OpenAccountData, WireBalances } from '@clearline/contracts';
 import {
-  ACCOUNT_EVENT_TYPES, availableMinor, balancesOf, canGive, evolveAccount, initialAccountState,
-  type AccountEvent, type AccountState, type OpenAccountState,
+  ACCOUNT_EVENT_TYPES, accountTermsOf, availableMinor, balancesOf, canGive, evolveAccount, initialAccountState, openedAccountData,
+  type AccountEvent, type AccountState, type ExistingAccountState,
 } from './account.js';
 import { decideOpenAccount, LedgerDomainError } from './ledger-decisions.js';
 
@@ -27,9 +27,9 @@ function stateAfter(events: AccountEvent[]): AccountState {
   return events.reduce(evolveAccount, initialAccountState());
 }
 
-function openStateAfter(events: AccountEvent[]): OpenAccountState {
+function openStateAfter(events: AccountEvent[]): ExistingAccountState {
   const state = stateAfter(events);
-  if (state.status !== 'open') throw new Error(`expected an open account, got '${state.status}'`);
+  if (state.status === 'unopened') throw new Error('expected an opened account');
   return state;
 }
 
@@ -64,10 +64,11 @@ function given(events: AccountEvent[]) {
 }
 
 describe('account', () => {
-  it('lists exactly the five account event types', () => {
-    expect([...ACCOUNT_EVENT_TYPES].sort()).toEqual(
-      ['AccountCredited', 'AccountDebited', 'AccountFundsHeld', 'AccountHoldCaptured', 'AccountOpened'],
-    );
+  it('lists exactly the account event types', () => {
+    expect([...ACCOUNT_EVENT_TYPES].sort()).toEqual([
+      'AccountClosed', 'AccountCredited', 'AccountDebited', 'AccountFrozen', 'AccountFundsHeld', 'AccountHoldCaptured', 'AccountHoldReleased',
+      'AccountModified', 'AccountOpened', 'AccountUnfrozen', 'BalanceMonitorRegistered', 'BalanceThresholdCrossed',
+    ]);
   });
 
   describe('when unopened', () => {
@@ -75,12 +76,31 @@ describe('account', () => {
       expect(initialAccountState()).toEqual({ status: 'unopened' });
     });
 
-    it('OpenAccount opens it', () => {
-      given([]).when(wallet).then([opened(wallet)]);
+    it('OpenAccount opens it, writing allowNegativeBalance: false out as debitsMustNotExceedCredits', () => {
+      given([]).when(wallet).then([{ type: 'AccountOpened', data: {
+        accountId: 'wallet-1', ownerId: 'customer-1', kind: 'customer_wallet', currency: 'EUR',
+        debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false, overdraftLimitMinor: '0', creditLimitMinor: '0', metadata: {},
+      } }]);
     });
 
-    it('OpenAccount opens an account that may go negative', () => {
-      given([]).when(funding).then([opened(funding)]);
+    it('OpenAccount opens an account that may go negative (no balance flag)', () => {
+      given([]).when(funding).then([opened(openedAccountData(accountTermsOf({ ...funding })))]);
+      expect(accountTermsOf(funding)).toMatchObject({ debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false });
+    });
+
+    it('OpenAccount without any flag may not overdraw: the safe default', () => {
+      const { allowNegativeBalance: _dropped, ...bare } = wallet;
+      expect(accountTermsOf(bare)).toMatchObject({ debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false });
+    });
+
+    it.each<[string, Partial<OpenAccountData>, string]>([
+      ['both balance flags', { allowNegativeBalance: undefined, debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true }, 'debitsMustNotExceedCredits and creditsMustNotExceedDebits exclude each other'],
+      ['allowNegativeBalance against the flags', { allowNegativeBalance: true, debitsMustNotExceedCredits: true }, 'allowNegativeBalance true contradicts the balance flags'],
+      ['an overdraft without debitsMustNotExceedCredits', { allowNegativeBalance: true, overdraftLimitMinor: '100' }, 'an overdraft limit needs debitsMustNotExceedCredits'],
+      ['a credit limit without creditsMustNotExceedDebits', { creditLimitMinor: '100' }, 'a credit limit needs creditsMustNotExceedDebits'],
+      ['too much metadata', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, index) => [`key${index}`, 'v'])) }, 'at most 16 metadata entries'],
+    ])('OpenAccount with %s is refused as bad input', (_case, change, reason) => {
+      given([]).when({ ...wallet, ...change }).thenThrows(`cannot open account 'wallet-1': ${reason}`);
     });
 
     it.each([
@@ -96,12 +116,13 @@ describe('account', () => {
   describe('when open', () => {
     it('AccountOpened gives zero balances, no holds and the account terms', () => {
       const state = openStateAfter([opened(wallet)]);
-      expect(state).toEqual({ status: 'open', ...wallet, postedMinor: 0n, pendingMinor: 0n, holds: new Map() });
+      expect(state).toEqual({ status: 'open', ...accountTermsOf(wallet), postedMinor: 0n, pendingMinor: 0n, holds: new Map(), monitors: new Map() });
       expect(balancesOf(state)).toEqual(balances(0, 0, 0));
     });
 
     it('OpenAccount with the same terms is a retry: nothing to append', () => {
       given([opened(wallet)]).when(wallet).then([]);
+      given([opened(openedAccountData(accountTermsOf(wallet)))]).when(wallet).then([]);
     });
 
     it('OpenAccount with the same terms after money moved is still a retry and keeps the balances', () => {
@@ -138,13 +159,13 @@ describe('account', () => {
       'after event %i (%s)', (_position, _type, expected, events) => {
         const state = openStateAfter([...events]);
         expect(balancesOf(state)).toEqual(expected);
-        expect(state.pendingMinor).toBe([...state.holds.values()].reduce((sum, amount) => sum + amount, 0n));
+        expect(state.pendingMinor).toBe([...state.holds.values()].reduce((sum, hold) => sum + hold.amountMinor, 0n));
       },
     );
 
     it('tracks the open holds by id and forgets a captured one', () => {
       const state = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400), fundsHeld('h-2', 100), holdCaptured('h-1', 400)]);
-      expect(state.holds).toEqual(new Map([['h-2', 100n]]));
+      expect(state.holds).toEqual(new Map([['h-2', { amountMinor: 100n }]]));
     });
 
     it('an account allowed to go negative reports negative posted and available balances', () => {
@@ -168,7 +189,7 @@ describe('account', () => {
       const before = openStateAfter([opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 400)]);
       const after = evolveAccount(before, holdCaptured('h-1', 400));
       expect(after).not.toBe(before);
-      expect(before.holds).toEqual(new Map([['h-1', 400n]]));
+      expect(before.holds).toEqual(new Map([['h-1', { amountMinor: 400n }]]));
       expect(before.postedMinor).toBe(1000n);
       expect(before.pendingMinor).toBe(400n);
     });

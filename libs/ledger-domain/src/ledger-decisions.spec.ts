@@ -1,4 +1,4 @@
-// Proves the ledger decisions: transfers, holds and captures post balanced entries with the right balances, and every refusal carries its reason code and changes nothing.
+// Proves the per-stream decisions apps/ledger uses: transfers, holds and captures (full and partial) post balanced entries with the right balances, and every refusal carries its reason code and the balances, and changes nothing.
 import type {
   CaptureHoldData, LedgerRejectionCode, OpenAccountData, PlaceHoldData, PostTransferData, WireBalances,
 } from '@clearline/contracts';
@@ -13,6 +13,7 @@ const TRANSFER_ID = '7f1d3c8e-2b4a-5c6d-8e9f-0a1b2c3d4e5f';
 const HOLD_ID = '1a2b3c4d-5e6f-5a7b-8c9d-0e1f2a3b4c5d';
 const OTHER_HOLD_ID = '9e8d7c6b-5a4f-5e3d-9c2b-1a0f9e8d7c6b';
 const PAYMENT_ID = '3c4d5e6f-7a8b-5c9d-a0e1-f2a3b4c5d6e7';
+const NOW = new Date('2026-11-26T10:00:00.000Z');
 
 const wallet: OpenAccountData = { accountId: 'wallet-1', ownerId: 'customer-1', kind: 'customer_wallet', currency: 'EUR', allowNegativeBalance: false };
 const otherWallet: OpenAccountData = { accountId: 'wallet-2', ownerId: 'customer-2', kind: 'customer_wallet', currency: 'EUR', allowNegativeBalance: false };
@@ -27,6 +28,7 @@ const credited = (transferId: string, amountMinor: Amount): AccountEvent => ({ t
 const debited = (transferId: string, amountMinor: Amount): AccountEvent => ({ type: 'AccountDebited', data: { transferId, amountMinor: String(amountMinor) } });
 const fundsHeld = (holdId: string, amountMinor: Amount): AccountEvent => ({ type: 'AccountFundsHeld', data: { holdId, amountMinor: String(amountMinor) } });
 const holdCaptured = (holdId: string, amountMinor: Amount): AccountEvent => ({ type: 'AccountHoldCaptured', data: { holdId, amountMinor: String(amountMinor) } });
+const holdReleased = (holdId: string, amountMinor: Amount): AccountEvent => ({ type: 'AccountHoldReleased', data: { holdId, amountMinor: String(amountMinor) } });
 
 type LedgerCommand =
   | { type: 'PostTransfer'; data: PostTransferData }
@@ -61,9 +63,9 @@ function decide(command: LedgerCommand, history: History): LedgerDecision<Outcom
     case 'PostTransfer':
       return decidePostTransfer(command.data, stateOf(history, command.data.debitAccountId), stateOf(history, command.data.creditAccountId));
     case 'PlaceHold':
-      return decidePlaceHold(command.data, stateOf(history, command.data.accountId));
+      return decidePlaceHold(command.data, stateOf(history, command.data.accountId), NOW);
     case 'CaptureHold':
-      return decideCaptureHold(command.data, stateOf(history, command.data.accountId), stateOf(history, command.data.creditAccountId));
+      return decideCaptureHold(command.data, stateOf(history, command.data.accountId), stateOf(history, command.data.creditAccountId), NOW);
     default: {
       const unreachable: never = command;
       return unreachable;
@@ -127,7 +129,11 @@ function given(history: History) {
           }
         },
         thenRejected: (reasonCode: LedgerRejectionCode) => {
-          expect(decision.outcome).toEqual({ type: REJECTION_TYPE[command.type], data: { ...command.data, reasonCode } });
+          const existing = Object.keys(history).filter((accountId) => stateOf(history, accountId).status !== 'unopened');
+          const balancesAfter = Object.fromEntries(existing
+            .filter((accountId) => Object.values(command.data).includes(accountId))
+            .map((accountId) => { const state = stateOf(history, accountId); return [accountId, state.status === 'unopened' ? undefined : balancesOf(state)]; }));
+          expect(decision.outcome).toEqual({ type: REJECTION_TYPE[command.type], data: { ...command.data, reasonCode, balancesAfter } });
           expect(decision.accountEvents.size).toBe(0);
         },
       };
@@ -330,12 +336,16 @@ describe('CaptureHold', () => {
       );
     });
 
-    it('rejects a partial capture with hold_amount_mismatch', () => {
-      given(history).when(captureHold('wallet-1', 'merchant-1', 399)).thenRejected('hold_amount_mismatch');
+    it('captures part of the hold and releases the rest to available', () => {
+      const command = captureHold('wallet-1', 'merchant-1', 150);
+      given(history).when(command).then(
+        { type: 'HoldCaptured', data: { ...command.data, debitBalances: balances(850, 0, 850), creditBalances: balances(200, 0, 200), releasedAmountMinor: '250' } },
+        { 'wallet-1': [holdCaptured(HOLD_ID, 150), holdReleased(HOLD_ID, 250)], 'merchant-1': [credited(HOLD_ID, 150)] },
+      );
     });
 
-    it('rejects a capture above the hold with hold_amount_mismatch', () => {
-      given(history).when(captureHold('wallet-1', 'merchant-1', 401)).thenRejected('hold_amount_mismatch');
+    it('rejects a capture above the hold with amount_exceeds_hold', () => {
+      given(history).when(captureHold('wallet-1', 'merchant-1', 401)).thenRejected('amount_exceeds_hold');
     });
 
     it('rejects a capture into the held account itself with same_account', () => {
@@ -434,7 +444,7 @@ describe('double entry', () => {
 
     const postedTotal = (appended: ReadonlyMap<string, AccountEvent[]>) => Object.keys(history).reduce((total, accountId) => {
       const state = stateOf(history, accountId, appended.get(accountId));
-      return state.status === 'open' ? total + state.postedMinor : total;
+      return state.status === 'unopened' ? total : total + state.postedMinor;
     }, 0n);
     expect(postedTotal(decision.accountEvents)).toBe(postedTotal(new Map()));
   });
@@ -452,7 +462,7 @@ describe('purity', () => {
     const heldBefore = structuredClone(held);
     const receivingBefore = structuredClone(receiving);
     const command = captureHold('wallet-1', 'merchant-1', 400).data;
-    decideCaptureHold(command, held, receiving);
+    decideCaptureHold(command, held, receiving, NOW);
     expect(held).toEqual(heldBefore);
     expect(receiving).toEqual(receivingBefore);
   });

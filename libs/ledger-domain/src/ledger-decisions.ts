@@ -1,141 +1,85 @@
 import type {
-  CaptureHoldData, CaptureRejectedData, HoldCapturedData, HoldPlacedData, HoldRejectedData,
-  LedgerRejectionCode, OpenAccountData, PlaceHoldData, PostTransferData, TransferPostedData, TransferRejectedData,
+  CaptureHoldData, CaptureRejectedData, HoldCapturedData, HoldPlacedData, HoldRejectedData, OpenAccountData, PlaceHoldData, PostTransferData,
+  TransferPostedData, TransferRejectedData,
 } from '@clearline/contracts';
-import { balancesOf, canGive, evolveAccount, type AccountEvent, type AccountState, type OpenAccountState } from './account.js';
+import type { AccountEvent, AccountState } from './account.js';
+import { decideLedger, type LedgerCommand } from './ledger.js';
+import { LedgerDomainError, type LedgerOutcome, type LedgerResult, type LedgerState } from './ledger-state.js';
+import { initialHoldState, initialTransferState, type HoldState, type TransferState } from './operation-records.js';
+
+export { LedgerDomainError } from './ledger-state.js';
 
 /**
- * The ledger's decisions. Each takes the current state of the accounts a command touches and returns
- * the events to append, per stream: the account streams get the balance changes, the transfer or
- * hold stream gets the one event that other services hear about. Pure: no I/O, no clock.
+ * The per-stream face of `decideLedger` that apps/ledger uses: the caller hands over the states it
+ * loaded, gets the account events to append keyed by account, and appends `outcome` to the
+ * transfer or hold stream itself.
  */
 export interface LedgerDecision<Outcome> {
   /** Events for `account-<id>` streams, keyed by account id. */
   accountEvents: ReadonlyMap<string, AccountEvent[]>;
-  /** The integration event for the transfer or hold stream. */
+  /** The integration event for the transfer or hold stream; the first one when the command is a repeat. */
   outcome: Outcome;
-}
-
-export class LedgerDomainError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerDomainError';
-  }
-}
-
-export function decideOpenAccount(command: OpenAccountData, account: AccountState): AccountEvent[] {
-  if (account.status === 'open') {
-    const same = account.ownerId === command.ownerId && account.kind === command.kind
-      && account.currency === command.currency && account.allowNegativeBalance === command.allowNegativeBalance;
-    // Opening the same account twice is a retry, not an error; opening it differently is.
-    if (same) return [];
-    throw new LedgerDomainError(`cannot open account '${command.accountId}': it is already open with other terms`);
-  }
-  return [{ type: 'AccountOpened', data: command }];
 }
 
 export type TransferOutcome =
   | { type: 'TransferPosted'; data: TransferPostedData }
   | { type: 'TransferRejected'; data: TransferRejectedData };
-
-export function decidePostTransfer(command: PostTransferData, debit: AccountState, credit: AccountState): LedgerDecision<TransferOutcome> {
-  const amountMinor = positiveAmount(command.amount.amountMinor);
-  const rejection = transferRejection(command.debitAccountId, command.creditAccountId, command.amount.currency, amountMinor, debit, credit);
-  if (rejection) return rejected({ type: 'TransferRejected', data: { ...command, reasonCode: rejection } });
-  const debitAccount = debit as OpenAccountState;
-  const creditAccount = credit as OpenAccountState;
-  const debitEvent: AccountEvent = { type: 'AccountDebited', data: { transferId: command.transferId, amountMinor: amountMinor.toString() } };
-  const creditEvent: AccountEvent = { type: 'AccountCredited', data: { transferId: command.transferId, amountMinor: amountMinor.toString() } };
-  return {
-    accountEvents: new Map([[debitAccount.accountId, [debitEvent]], [creditAccount.accountId, [creditEvent]]]),
-    outcome: {
-      type: 'TransferPosted',
-      data: {
-        ...command,
-        debitBalances: balancesOf(evolveAccount(debitAccount, debitEvent) as OpenAccountState),
-        creditBalances: balancesOf(evolveAccount(creditAccount, creditEvent) as OpenAccountState),
-      },
-    },
-  };
-}
-
 export type HoldOutcome = { type: 'HoldPlaced'; data: HoldPlacedData } | { type: 'HoldRejected'; data: HoldRejectedData };
-
-export function decidePlaceHold(command: PlaceHoldData, account: AccountState): LedgerDecision<HoldOutcome> {
-  const amountMinor = positiveAmount(command.amount.amountMinor);
-  const reasonCode = holdRejection(command, amountMinor, account);
-  if (reasonCode) return rejected({ type: 'HoldRejected', data: { ...command, reasonCode } });
-  const open = account as OpenAccountState;
-  const held: AccountEvent = { type: 'AccountFundsHeld', data: { holdId: command.holdId, amountMinor: amountMinor.toString() } };
-  return {
-    accountEvents: new Map([[open.accountId, [held]]]),
-    outcome: { type: 'HoldPlaced', data: { ...command, balances: balancesOf(evolveAccount(open, held) as OpenAccountState) } },
-  };
-}
-
 export type CaptureOutcome = { type: 'HoldCaptured'; data: HoldCapturedData } | { type: 'CaptureRejected'; data: CaptureRejectedData };
 
-/** Captures a hold in full: the held account is debited, the receiving account credited. */
-export function decideCaptureHold(command: CaptureHoldData, held: AccountState, receiving: AccountState): LedgerDecision<CaptureOutcome> {
-  const amountMinor = positiveAmount(command.amount.amountMinor);
-  const reasonCode = captureRejection(command, amountMinor, held, receiving);
-  if (reasonCode) return rejected({ type: 'CaptureRejected', data: { ...command, reasonCode } });
-  const heldAccount = held as OpenAccountState;
-  const receivingAccount = receiving as OpenAccountState;
-  const captured: AccountEvent = { type: 'AccountHoldCaptured', data: { holdId: command.holdId, amountMinor: amountMinor.toString() } };
-  const credited: AccountEvent = { type: 'AccountCredited', data: { transferId: command.holdId, amountMinor: amountMinor.toString() } };
-  return {
-    accountEvents: new Map([[heldAccount.accountId, [captured]], [receivingAccount.accountId, [credited]]]),
-    outcome: {
-      type: 'HoldCaptured',
-      data: {
-        ...command,
-        debitBalances: balancesOf(evolveAccount(heldAccount, captured) as OpenAccountState),
-        creditBalances: balancesOf(evolveAccount(receivingAccount, credited) as OpenAccountState),
-      },
-    },
-  };
+/** Opening the same account twice is a retry (no events); opening it with other terms is an error. */
+export function decideOpenAccount(command: OpenAccountData, account: AccountState): AccountEvent[] {
+  const result = decideLedger({ type: 'OpenAccount', data: command }, stateOf([[command.accountId, account]]), new Date(0));
+  if (result.status === 'rejected') throw new LedgerDomainError(`cannot open account '${command.accountId}': it is already open with other terms`);
+  return accountEventsOf(result).get(command.accountId) ?? [];
 }
 
-/** Amounts reach the deciders already checked by the contracts; a non-positive one is a programming error. */
-function positiveAmount(amountMinor: string): bigint {
-  const amount = BigInt(amountMinor);
-  if (amount <= 0n) throw new LedgerDomainError(`amounts must be positive minor units, got ${amountMinor}`);
-  return amount;
+export function decidePostTransfer(
+  command: PostTransferData, debit: AccountState, credit: AccountState, transfer: TransferState = initialTransferState(),
+): LedgerDecision<TransferOutcome> {
+  const state = stateOf([[command.debitAccountId, debit], [command.creditAccountId, credit]], { transfers: [[command.transferId, transfer]] });
+  // No clock is needed: transfers do not expire.
+  return decisionOf<TransferOutcome>(decideLedger({ type: 'PostTransfer', data: command }, state, new Date(0)), ['TransferPosted', 'TransferRejected']);
 }
 
-function rejected<Outcome>(outcome: Outcome): LedgerDecision<Outcome> {
-  return { accountEvents: new Map(), outcome };
+export function decidePlaceHold(command: PlaceHoldData, account: AccountState, now: Date, hold: HoldState = initialHoldState()): LedgerDecision<HoldOutcome> {
+  const state = stateOf([[command.accountId, account]], { holds: [[command.holdId, hold]] });
+  return decisionOf<HoldOutcome>(decideLedger({ type: 'PlaceHold', data: command }, state, now), ['HoldPlaced', 'HoldRejected']);
 }
 
-function transferRejection(
-  debitAccountId: string, creditAccountId: string, currency: string, amountMinor: bigint, debit: AccountState, credit: AccountState,
-): LedgerRejectionCode | undefined {
-  if (debitAccountId === creditAccountId) return 'same_account';
-  if (debit.status !== 'open' || credit.status !== 'open') return 'account_not_found';
-  if (debit.currency !== currency || credit.currency !== currency) return 'currency_mismatch';
-  if (!canGive(debit, amountMinor)) return 'insufficient_funds';
-  return undefined;
+/** Captures a hold in full or in part: the held account is debited, the receiving account credited, the rest released. */
+export function decideCaptureHold(
+  command: CaptureHoldData, held: AccountState, receiving: AccountState, now: Date, hold: HoldState = initialHoldState(),
+): LedgerDecision<CaptureOutcome> {
+  const state = stateOf([[command.accountId, held], [command.creditAccountId, receiving]], { holds: [[command.holdId, hold]] });
+  return decisionOf<CaptureOutcome>(decideLedger({ type: 'CaptureHold', data: command }, state, now), ['HoldCaptured', 'CaptureRejected']);
 }
 
-function holdRejection(command: PlaceHoldData, amountMinor: bigint, account: AccountState): LedgerRejectionCode | undefined {
-  if (account.status !== 'open') return 'account_not_found';
-  if (account.currency !== command.amount.currency) return 'currency_mismatch';
-  if (account.holds.has(command.holdId)) return 'duplicate_hold_id';
-  if (!canGive(account, amountMinor)) return 'insufficient_funds';
-  return undefined;
+export type { LedgerCommand };
+
+function stateOf(
+  accounts: [string, AccountState][],
+  records: { transfers?: [string, TransferState][]; holds?: [string, HoldState][] } = {},
+): LedgerState {
+  // With the same id on both sides the first state wins; the decider refuses it as same_account anyway.
+  const accountMap = new Map<string, AccountState>();
+  for (const [accountId, account] of accounts) if (!accountMap.has(accountId)) accountMap.set(accountId, account);
+  return { accounts: accountMap, transfers: new Map(records.transfers ?? []), holds: new Map(records.holds ?? []) };
 }
 
-function captureRejection(
-  command: CaptureHoldData, amountMinor: bigint, held: AccountState, receiving: AccountState,
-): LedgerRejectionCode | undefined {
-  if (command.accountId === command.creditAccountId) return 'same_account';
-  if (held.status !== 'open' || receiving.status !== 'open') return 'account_not_found';
-  if (receiving.currency !== held.currency || command.amount.currency !== held.currency) return 'currency_mismatch';
-  const heldAmount = held.holds.get(command.holdId);
-  if (heldAmount === undefined) return 'hold_not_found';
-  // Partial capture arrives with the payments lifecycle; until then a capture takes the whole hold.
-  if (heldAmount !== amountMinor) return 'hold_amount_mismatch';
-  return undefined;
+function accountEventsOf(result: LedgerResult): Map<string, AccountEvent[]> {
+  const byAccount = new Map<string, AccountEvent[]>();
+  for (const ledgerEvent of result.events) {
+    if (ledgerEvent.category !== 'account') continue;
+    byAccount.set(ledgerEvent.id, [...(byAccount.get(ledgerEvent.id) ?? []), ledgerEvent.event]);
+  }
+  return byAccount;
 }
 
+function decisionOf<Outcome extends LedgerOutcome>(result: LedgerResult, types: readonly Outcome['type'][]): LedgerDecision<Outcome> {
+  const outcome = result.outcome;
+  if (outcome === undefined || !(types as readonly string[]).includes(outcome.type)) {
+    throw new Error(`the ledger decided ${outcome?.type ?? 'nothing'} where ${types.join(' or ')} was expected`);
+  }
+  return { accountEvents: accountEventsOf(result), outcome: outcome as Outcome };
+}

@@ -1,0 +1,69 @@
+import type {
+  AccountReferenceData, CaptureHoldData, ExchangeCurrencyData, ModifyAccountData, OpenAccountData, PlaceHoldData, PostLinkedTransfersData,
+  PostTransferData, RegisterBalanceMonitorData, ReleaseHoldData, ReverseTransferData,
+} from '@clearline/contracts';
+import {
+  decideCloseAccount, decideFreezeAccount, decideModifyAccount, decideOpenAccountCommand, decideRegisterBalanceMonitor, decideUnfreezeAccount,
+} from './account-decisions.js';
+import { decideCaptureHoldCommand, decideExpireHold, decidePlaceHoldCommand, decideVoidHold } from './hold-decisions.js';
+import type { LedgerResult, LedgerState } from './ledger-state.js';
+import { decideExchangeCurrency, decidePostLinkedTransfers, decidePostTransferCommand, decideReverseTransfer } from './transfer-decisions.js';
+
+/** Every command the ledger decides; the data types are the contracts in libs/contracts. */
+export type LedgerCommand =
+  | { type: 'OpenAccount'; data: OpenAccountData }
+  | { type: 'ModifyAccount'; data: ModifyAccountData }
+  | { type: 'FreezeAccount'; data: AccountReferenceData }
+  | { type: 'UnfreezeAccount'; data: AccountReferenceData }
+  | { type: 'CloseAccount'; data: AccountReferenceData }
+  | { type: 'RegisterBalanceMonitor'; data: RegisterBalanceMonitorData }
+  | { type: 'PostTransfer'; data: PostTransferData }
+  | { type: 'PostLinkedTransfers'; data: PostLinkedTransfersData }
+  | { type: 'ExchangeCurrency'; data: ExchangeCurrencyData }
+  | { type: 'ReverseTransfer'; data: ReverseTransferData }
+  | { type: 'PlaceHold'; data: PlaceHoldData }
+  | { type: 'CaptureHold'; data: CaptureHoldData }
+  | { type: 'VoidHold'; data: ReleaseHoldData }
+  | { type: 'ExpireHold'; data: ReleaseHoldData };
+
+/**
+ * The ledger's decider: the state of the streams a command touches (or the whole ledger) and the
+ * command in, events and the caller's answer out. `now` is the only time a decision sees: hold
+ * expiry is judged against it, never against a clock.
+ */
+export function decideLedger(command: LedgerCommand, state: LedgerState, now: Date): LedgerResult {
+  switch (command.type) {
+    case 'OpenAccount':
+      return decideOpenAccountCommand(command.data, state);
+    case 'ModifyAccount':
+      return decideModifyAccount(command.data, state);
+    case 'FreezeAccount':
+      return decideFreezeAccount(command.data, state);
+    case 'UnfreezeAccount':
+      return decideUnfreezeAccount(command.data, state);
+    case 'CloseAccount':
+      return decideCloseAccount(command.data, state);
+    case 'RegisterBalanceMonitor':
+      return decideRegisterBalanceMonitor(command.data, state);
+    case 'PostTransfer':
+      return decidePostTransferCommand(command.data, state);
+    case 'PostLinkedTransfers':
+      return decidePostLinkedTransfers(command.data, state);
+    case 'ExchangeCurrency':
+      return decideExchangeCurrency(command.data, state);
+    case 'ReverseTransfer':
+      return decideReverseTransfer(command.data, state);
+    case 'PlaceHold':
+      return decidePlaceHoldCommand(command.data, state, now);
+    case 'CaptureHold':
+      return decideCaptureHoldCommand(command.data, state, now);
+    case 'VoidHold':
+      return decideVoidHold(command.data, state);
+    case 'ExpireHold':
+      return decideExpireHold(command.data, state, now);
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}
