@@ -20,7 +20,7 @@ export function eventStoreStatements(schema: string) {
   return {
     // Locking, idempotency, the expected-version check, the insert and NOTIFY: see migration 0004.
     appendEvents: `select row_kind, stream_id, stream_version, first_position, last_position, message_id
-      from ${s}.append_events($1::jsonb, $2::jsonb, $3::text)`,
+      from ${s}.append_events($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::uuid[], $7::jsonb, $8::text)`,
 
     notifyAppended: `select pg_notify('${APPENDED_NOTIFICATION_CHANNEL}', $1)`,
 

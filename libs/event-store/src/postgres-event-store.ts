@@ -257,9 +257,8 @@ export class PostgresEventStore {
   }
 
   private async callAppendEvents(queryable: Pool | PoolClient, appends: readonly PlannedAppend[], notifyPayload: string | null): Promise<AppendEventsRow[]> {
-    const [streams, events] = appendEventsParameters(appends);
     try {
-      return (await queryable.query<AppendEventsRow>(this.statements.appendEvents, [streams, events, notifyPayload])).rows;
+      return (await queryable.query<AppendEventsRow>(this.statements.appendEvents, [...appendEventsParameters(appends), notifyPayload])).rows;
     } catch (error) {
       throw translateInsertError(error, appends);
     }
@@ -348,33 +347,41 @@ function storedLocation(row: AppendEventsRow): StoredEventLocation {
 }
 
 /** The expected version as append_events reads it: null 'any', -1 'no_stream', -2 'stream_exists', else the version. */
-function encodeExpectedVersion(expected: ExpectedVersion): string {
-  if (expected === 'any') return 'null';
+function encodeExpectedVersion(expected: ExpectedVersion): string | null {
+  if (expected === 'any') return null;
   if (expected === 'no_stream') return '-1';
   if (expected === 'stream_exists') return '-2';
   return expected.toString();
 }
 
 /**
- * append_events' two jsonb arguments. Data and metadata were serialised once by validateNewEvent;
- * they are spliced in as they are rather than parsed and serialised again.
+ * append_events' arguments but the NOTIFY payload: the per-stream arrays, the event ids, and the
+ * events as one JSON array. Data and metadata were serialised once by validateNewEvent; they are
+ * spliced in as they are rather than parsed and serialised again.
  */
-function appendEventsParameters(appends: readonly PlannedAppend[]): [string, string] {
+function appendEventsParameters(appends: readonly PlannedAppend[]): unknown[] {
+  const firstEvents: number[] = [];
   let firstEvent = 0;
-  const streams = appends.map((append) => {
-    const stream =
-      `{"stream_id":${JSON.stringify(append.streamId)},"category":${JSON.stringify(append.category)},` +
-      `"expected":${encodeExpectedVersion(append.expectedVersion)},"first_event":${firstEvent},"event_count":${append.events.length}}`;
+  for (const append of appends) {
+    firstEvents.push(firstEvent);
     firstEvent += append.events.length;
-    return stream;
-  });
+  }
   const events = appends.flatMap((append, streamIndex) =>
     append.events.map(
       (event) =>
-        `{"stream":${streamIndex},"id":"${event.id}","type":${JSON.stringify(event.type)},"schema_version":${event.schemaVersion},"data":${event.dataJson},"metadata":${event.metadataJson}}`,
+        `{"stream":${streamIndex},"id":"${event.id}","type":${JSON.stringify(event.type)},"schema_version":${event.schemaVersion},` +
+        `"data":${event.dataJson},"metadata":${event.metadataJson}}`,
     ),
   );
-  return [`[${streams.join(',')}]`, `[${events.join(',')}]`];
+  return [
+    appends.map((append) => append.streamId),
+    appends.map((append) => append.category),
+    appends.map((append) => encodeExpectedVersion(append.expectedVersion)),
+    firstEvents,
+    appends.map((append) => append.events.length),
+    appends.flatMap((append) => append.events.map((event) => event.id)),
+    `[${events.join(',')}]`,
+  ];
 }
 
 function sqlState(error: unknown): string | undefined {
