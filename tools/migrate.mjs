@@ -13,6 +13,7 @@ export const PLATFORM_MIGRATIONS = [
   eventStoreMigrations(),
   messagingMigrations,
   { owner: 'analytics', directory: join(root, 'apps/analytics/migrations') },
+  { owner: 'ledger', directory: join(root, 'apps/ledger/migrations') },
 ];
 
 const pool = createPool({ applicationName: 'clearline-migrate', max: 2 });

@@ -50,7 +50,7 @@ export type HoldOutcomeEvent =
   | { type: 'HoldVoided'; data: HoldReleasedData }
   | { type: 'HoldExpired'; data: HoldExpiredData };
 
-/** Events of `hold-<id>` streams. CaptureRejected may be stored there (apps/ledger does) but changes nothing. */
+/** Events of `hold-<id>` streams. CaptureRejected may be stored there (apps/ledger used to; it now answers refused captures on `ledger_reply-<messageId>`) but changes nothing. */
 export type HoldEvent = HoldOutcomeEvent | { type: 'TransferReversalApplied'; data: ReversalAppliedData };
 
 export type TransferState =
