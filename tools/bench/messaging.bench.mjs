@@ -1,5 +1,6 @@
 // `npm run bench:messaging [-- --quick] [-- --reps=N]`: Kafka throughput of our wrappers
-// (MessagePublisher, MessageConsumer with its PostgreSQL inbox) against bare kafkajs and bare
+// (MessagePublisher, MessageConsumer with its PostgreSQL inbox, one transaction per chunk of up to
+// 100 records of a partition) against bare kafkajs and bare
 // @platformatic/kafka, in one run, on fresh topics of 3 partitions (deleted at the end, with the
 // consumer groups and inbox rows of the run). docs/benchmarks.md (## Messaging) explains the rows.
 //
@@ -44,8 +45,11 @@ const REPS = Number(argv.find((argument) => argument.startsWith('--reps='))?.spl
 if (!Number.isInteger(REPS) || REPS < 1 || REPS > 9) throw new RangeError(`--reps must be 1..9, got ${REPS}`);
 /** Records per produce row, and per consume row of the consumers that do no database work. */
 const N_PRODUCE = QUICK ? 5_000 : 30_000;
-/** Records per consume row of our consumer with the real inbox (one transaction per record). */
-const N_INBOX = QUICK ? 500 : 2_000;
+/**
+ * Records per consume row of our consumer with the real inbox. Since it commits a chunk of up to 100
+ * records per transaction it reads as many as the other rows (it read 2,000 when it committed each).
+ */
+const N_INBOX = N_PRODUCE;
 /** Records per producer call: the outbox relay's default batch. */
 const BATCH = 500;
 const PARTITIONS = 3;
@@ -169,8 +173,22 @@ let dbStats = null;
 const patchedClients = new WeakSet();
 
 /**
+ * Messages our consumer's handler has seen in the open transaction of each client. A message counts
+ * for a row only when that transaction commits (a chunk commits many at once); a rollback drops them.
+ */
+const handledInTransaction = new WeakMap();
+const countHandled = async (_envelope, { client }) => {
+  handledInTransaction.set(client, (handledInTransaction.get(client) ?? 0) + 1);
+};
+function transactionEnded(client, statement, onCommit) {
+  const handled = handledInTransaction.get(client) ?? 0;
+  handledInTransaction.delete(client);
+  if (statement === 'commit' && handled > 0) onCommit.current(handled);
+}
+
+/**
  * The real pool as MessageConsumer sees it (it only calls `connect()`), timing `connect` and every
- * `query` of the clients it hands out; a `commit` counts one handled message.
+ * `query` of the clients it hands out.
  */
 function instrumentedPool(pool, onCommit) {
   return {
@@ -188,7 +206,7 @@ function instrumentedPool(pool, onCommit) {
           return query.call(this, text, values).then((result) => {
             const statement = text === 'begin' || text === 'commit' || text === 'rollback' ? text : 'insert';
             if (dbStats) dbStats[statement] = (dbStats[statement] ?? 0) + performance.now() - begun;
-            if (text === 'commit') onCommit.current();
+            if (text === 'commit' || text === 'rollback') transactionEnded(this, text, onCommit);
             return result;
           });
         };
@@ -198,11 +216,16 @@ function instrumentedPool(pool, onCommit) {
   };
 }
 
-/** A pool whose transactions cost nothing: our consumer minus PostgreSQL, for a like-for-like row. */
+/**
+ * A pool whose transactions cost nothing: our consumer minus PostgreSQL, for a like-for-like row.
+ * Every message is new to the inbox: the chunk insert (`… returning "offset"`, the offsets its sixth
+ * parameter) answers with all of them, the single-message insert with one row.
+ */
 function noOpPool(onCommit) {
   const client = {
-    query: async (text) => {
-      if (text === 'commit') onCommit.current();
+    query: async (text, values) => {
+      if (text === 'commit' || text === 'rollback') transactionEnded(client, text, onCommit);
+      if (text.includes('returning "offset"')) return { rowCount: values[5].length, rows: values[5].map((offset) => ({ offset })) };
       return { rowCount: 1, rows: [] };
     },
     on: () => client,
@@ -330,32 +353,32 @@ async function produceRows(names, topicOf, count, rep) {
  * the moment its start call resolves (group joined, partitions assigned) to its `target`-th record.
  */
 const consumers = {
-  /** MessageConsumer, no-op handler, the real inbox: one PostgreSQL transaction per record. */
+  /** MessageConsumer, counting handler, the real inbox: one PostgreSQL transaction per chunk of up to 100 records. */
   oursInbox: (concurrency) => async (topic, target, context) => {
     const seen = counter(target);
-    context.onCommit.current = () => seen.add();
+    context.onCommit.current = (count) => seen.add(count);
     const consumer = new MessageConsumer({
       settings,
       groupId: `${RUN}-ours-inbox-${concurrency}-${randomUUID().slice(0, 8)}`,
       topics: [topic],
       pool: instrumentedPool(context.pool, context.onCommit),
-      handle: async () => undefined,
+      handle: countHandled,
       logger,
       metrics,
       partitionsConsumedConcurrently: concurrency,
     });
     return { consumer, seen, start: () => consumer.start(), stop: () => consumer.stop(), db: true };
   },
-  /** MessageConsumer, no-op handler, on a pool whose queries do nothing: the wrapper without PostgreSQL. */
+  /** MessageConsumer, counting handler, on a pool whose queries do nothing: the wrapper without PostgreSQL. */
   oursNoDb: async (topic, target, context) => {
     const seen = counter(target);
-    context.onCommit.current = () => seen.add();
+    context.onCommit.current = (count) => seen.add(count);
     const consumer = new MessageConsumer({
       settings,
       groupId: `${RUN}-ours-nodb-${randomUUID().slice(0, 8)}`,
       topics: [topic],
       pool: noOpPool(context.onCommit),
-      handle: async () => undefined,
+      handle: countHandled,
       logger,
       metrics,
     });
@@ -470,8 +493,9 @@ function cpuBreakdown() {
       logger.child({ correlationId: envelope.metadata.correlationId, messageId: envelope.id, messageType: envelope.type, topic: 't', partition: 0, offset: '1' });
     }
   });
-  // The three metric updates MessageConsumer makes per record (labels hashed each time), against the
-  // same updates on label-bound children created once per partition.
+  // The three metric updates MessageConsumer made per record before chunks (labels hashed each
+  // time), the same updates on label-bound children, and what it does now: one label-bound
+  // histogram observation per record, the counter and the lag gauge once per chunk of 100.
   const consumerMetrics = messagingMetrics(new Registry());
   const metricsPerMessage = time((list) => {
     for (let index = 0; index < list.length; index += 1) {
@@ -494,18 +518,31 @@ function cpuBreakdown() {
       bound.lag.set(1_000_000 - index - 1);
     }
   });
-  return { metricsPerMessage, metricsBound, publishOurs, publishBare, parseOurs, parseBare, validateOnly, childLoggers, valueBytes: values.reduce((sum, value) => sum + value.length, 0) / values.length };
+  const metricsNow = time((list) => {
+    for (let start = 0; start < list.length; start += 100) {
+      const end = Math.min(start + 100, list.length);
+      bound.consumed.inc(end - start);
+      for (let index = start; index < end; index += 1) bound.duration.observe(0.002);
+      bound.lag.set(1_000_000 - end);
+    }
+  });
+  return { metricsPerMessage, metricsBound, metricsNow, publishOurs, publishBare, parseOurs, parseBare, validateOnly, childLoggers, valueBytes: values.reduce((sum, value) => sum + value.length, 0) / values.length };
 }
 
 const INSERT_INBOX = `insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
 values ($1, $2, $3, $4, $5, $6) on conflict (consumer_group, message_id) do nothing`;
+/** The chunk insert of MessageConsumer (libs/messaging/src/inbox.ts). */
 const INSERT_INBOX_MANY = `insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
-select $1, id, $2, $3, $4, o from unnest($5::uuid[], $6::bigint[]) as t(id, o) on conflict (consumer_group, message_id) do nothing`;
+select $1, entry.message_id, entry.message_type, $2, $3, entry."offset"
+from unnest($4::uuid[], $5::text[], $6::bigint[]) as entry(message_id, message_type, "offset")
+on conflict (consumer_group, message_id) do nothing
+returning "offset"::text as "offset"`;
 
 /**
- * The inbox's cost per message as MessageConsumer pays it (checkout, begin, insert, commit, release
- * for every record) against one transaction per 100 records with a multi-row insert, on the same
- * database, without Kafka.
+ * The inbox's cost per message on MessageConsumer's per-message path (checkout, begin, insert,
+ * commit, release for every record: what it did for every record before chunks) against its chunk
+ * path (one transaction per 100 records with one multi-row insert), on the same database, without
+ * Kafka.
  */
 async function dbBreakdown(pool) {
   const group = `${RUN}-micro`;
@@ -542,7 +579,7 @@ async function dbBreakdown(pool) {
     const client = await pool.connect();
     try {
       await client.query('begin');
-      await client.query(INSERT_INBOX_MANY, [`${group}-batched`, 'RiskAssessed', 'bench', 0, chunk, chunk.map((_, offset) => start + offset)]);
+      await client.query(INSERT_INBOX_MANY, [`${group}-batched`, 'bench', 0, chunk, chunk.map(() => 'RiskAssessed'), chunk.map((_, offset) => start + offset)]);
       await client.query('commit');
     } finally {
       client.release();
@@ -574,7 +611,7 @@ async function dbBreakdown(pool) {
 
 // ---------------------------------------------------------------------------------- main ---
 const ROWS = {
-  ours: 'ours: MessagePublisher / MessageConsumer + inbox',
+  ours: 'ours: MessagePublisher / MessageConsumer + inbox (a transaction per chunk)',
   oursInbox3: 'ours: MessageConsumer + inbox, 3 partitions concurrently',
   oursNoDb: 'ours: MessageConsumer, inbox on a no-op pool (like-for-like)',
   kafkajs: 'bare kafkajs 2.2.4',
@@ -641,7 +678,7 @@ process.once('SIGINT', () => {
 
 try {
   log(`messaging bench ${RUN}: ${QUICK ? 'quick, ' : ''}${REPS} repetitions; produce ${N_PRODUCE} records per row in batches of ${BATCH}; ` +
-    `consume ${N_PRODUCE} (${N_INBOX} with the inbox); acks -1, idempotent producers, ${PARTITIONS} partitions`);
+    `consume ${N_PRODUCE} (${N_INBOX} with the inbox, in transactions of up to 100); acks -1, idempotent producers, ${PARTITIONS} partitions`);
   log(`${availableParallelism()} CPUs, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}${globalThis.gc ? '' : ' (run with --expose-gc for a collected heap before each row)'}`);
   database = await prepareDatabase();
   log(`PostgreSQL ${database.version}, database ${database.name}, synchronous_commit=${database.synchronousCommit}, fsync=${database.fsync}`);
@@ -752,10 +789,11 @@ try {
   log('');
   log(`where the time goes (µs per message, in process): publish validate+serialize+headers ${cpu.publishOurs.toFixed(1)} (bare serialize+headers ${cpu.publishBare.toFixed(1)}); ` +
     `consume parse+validate ${cpu.parseOurs.toFixed(1)} (bare JSON.parse ${cpu.parseBare.toFixed(1)}); contract validation alone ${cpu.validateOnly.toFixed(1)}; ` +
-    `per-message pino child logger ${cpu.childLoggers.toFixed(1)}; per-message metrics ${cpu.metricsPerMessage.toFixed(1)} (label-bound children ${cpu.metricsBound.toFixed(1)})`);
+    `a pino child logger ${cpu.childLoggers.toFixed(1)} (now built only for a message logged about); metrics per record as before chunks ${cpu.metricsPerMessage.toFixed(1)} ` +
+    `(label-bound ${cpu.metricsBound.toFixed(1)}), as now ${cpu.metricsNow.toFixed(1)}`);
   log(`inbox in PostgreSQL (µs per message, no Kafka): one transaction per message ${dbMicro.perMessageUs.toFixed(0)}, of which node-postgres CPU ${dbMicro.perMessageCpuUs.toFixed(0)} ` +
     `(checkout ${dbMicro.share.checkout.toFixed(0)}, begin ${dbMicro.share.begin.toFixed(0)}, insert ${dbMicro.share.insert.toFixed(0)}, commit ${dbMicro.share.commit.toFixed(0)}); ` +
-    `one transaction per 100 messages with a savepoint per message ${dbMicro.savepointUs.toFixed(0)}; one per 100 with one multi-row insert ${dbMicro.batchedUs.toFixed(0)}`);
+    `one transaction per 100 messages with a savepoint per message ${dbMicro.savepointUs.toFixed(0)}; one per 100 with the consumer's multi-row insert ${dbMicro.batchedUs.toFixed(0)}`);
   log(`wrapper overhead, median of per-repetition figures: produce ${producePaired === null ? 'n/a' : producePaired.toFixed(1)}%, ` +
     `consume like-for-like ${consumeNoDbPaired === null ? 'n/a' : consumeNoDbPaired.toFixed(1)}%; extra CPU per message: produce ${produceCpuOverhead === null ? 'n/a' : produceCpuOverhead.toFixed(1)}%, ` +
     `consume like-for-like ${consumeNoDbCpuOverhead === null ? 'n/a' : consumeNoDbCpuOverhead.toFixed(1)}%`);
@@ -807,6 +845,7 @@ try {
     us_per_msg_pino_child_logger: round(cpu.childLoggers, 2),
     us_per_msg_consumer_metrics: round(cpu.metricsPerMessage, 2),
     us_per_msg_consumer_metrics_label_bound: round(cpu.metricsBound, 2),
+    us_per_msg_consumer_metrics_now: round(cpu.metricsNow, 2),
     us_per_msg_inbox_tx_per_message: round(dbMicro.perMessageUs),
     us_per_msg_inbox_commit: round(dbMicro.share.commit),
     us_cpu_per_msg_inbox_tx_node: round(dbMicro.perMessageCpuUs),

@@ -28,3 +28,46 @@ export function childLogger(logger: Logger, bindings: Record<string, unknown>): 
     child: (more) => childLogger(logger, { ...bindings, ...more }),
   };
 }
+
+/**
+ * A child logger that is built on its first line: most messages are never logged about, and a pino
+ * child serialises its bindings when it is created (about 4 µs), which a consumer would otherwise
+ * pay for every message it handles.
+ */
+export function lazyChildLogger(logger: Logger, bindings: () => Record<string, unknown>): Logger {
+  return new LazyChildLogger(logger, bindings);
+}
+
+class LazyChildLogger implements Logger {
+  private built: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: () => Record<string, unknown>,
+  ) {}
+
+  error(fields: object, message?: string): void {
+    this.logger().error(fields, message);
+  }
+
+  warn(fields: object, message?: string): void {
+    this.logger().warn(fields, message);
+  }
+
+  info(fields: object, message?: string): void {
+    this.logger().info(fields, message);
+  }
+
+  debug(fields: object, message?: string): void {
+    this.logger().debug(fields, message);
+  }
+
+  child(bindings: Record<string, unknown>): Logger {
+    return childLogger(this.logger(), bindings);
+  }
+
+  private logger(): Logger {
+    this.built ??= childLogger(this.parent, this.bindings());
+    return this.built;
+  }
+}

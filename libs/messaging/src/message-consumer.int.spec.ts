@@ -4,6 +4,15 @@
 // failing, permanently failing) land in the dead-letter topic with their original bytes and the
 // reason while the partition goes on; an overrunning handler's work is undone; and a consumer that
 // stops, or crashes after committing to the inbox, hands over to the next without loss or double effect.
+// Then the chunks: a fetched batch is handled in one transaction per chunk, with repeats inside a
+// chunk and across chunks skipped; a chunk whose transaction grows old is closed and the rest go on; a poison message in the middle of a chunk gets the per-message
+// treatment while the others keep one effect each; a handler that swallows a failed statement gets
+// no message counted as handled; and a consumer process killed with a chunk's transaction open loses
+// nothing and doubles nothing once another takes over.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { deadLetterTopicOf, MessageHeaders, type ContractEnvelope } from '@clearline/contracts';
 import { createPool, migrate, type Pool } from '@clearline/postgres';
 import { Registry } from 'prom-client';
@@ -28,6 +37,7 @@ const createdTopics: string[] = [];
 const groupIds: string[] = [];
 const consumers: MessageConsumer[] = [];
 const publishers: MessagePublisher[] = [];
+const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   pool = createPool({ connectionString: TEST_DATABASE_URL, max: 12, applicationName: 'messaging-consumer-int-spec' });
@@ -36,6 +46,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const consumer of consumers.splice(0)) await consumer.stop();
   for (const publisher of publishers.splice(0)) await publisher.disconnect();
 });
@@ -379,6 +390,271 @@ describe('MessageConsumer', () => {
     TEST_TIMEOUT_MS,
   );
 });
+
+/** The handler's own write, tagged with the id of the transaction it ran in. */
+async function recordEffectInTransaction(envelope: ContractEnvelope, context: MessageContext): Promise<void> {
+  await context.client.query(`insert into ${effectsTable} (message_id, attempt, consumer) values ($1, $2, txid_current()::text)`, [envelope.id, context.attempt]);
+}
+
+/** The transaction each message's effect committed in, by message id. */
+async function transactionsOf(ids: readonly string[]): Promise<Map<string, string>> {
+  const rows = await effects(ids);
+  expect(rows).toHaveLength(new Set(rows.map((row) => row.message_id)).size);
+  return new Map(rows.map((row) => [row.message_id, row.consumer]));
+}
+
+describe('MessageConsumer, one transaction per chunk of a batch', () => {
+  it(
+    'handles a fetched batch in one transaction, skipping a message repeated within it and messages repeated from an earlier one',
+    async () => {
+      const { groupId, publisher, consume, consumed } = await scenario();
+      const first = Array.from({ length: 12 }, () => riskAssessed());
+      // Offsets 0..13: first[3] comes again at offset 5, first[7] at offset 13.
+      const firstBatch = [...first.slice(0, 5), first[3]!, ...first.slice(5), first[7]!];
+      await publisher.publish(firstBatch);
+      const calls: string[] = [];
+      await consume(async (envelope, context) => {
+        calls.push(envelope.id);
+        await recordEffectInTransaction(envelope, context);
+      });
+      await waitFor('the first batch', async () => (await consumed('handled')) === 12);
+
+      const second = Array.from({ length: 5 }, () => riskAssessed());
+      await publisher.publish([first[0]!, ...second.slice(0, 3), first[11]!, second[1]!, ...second.slice(3)]);
+      await waitFor('the second batch', async () => (await consumed('handled')) === 17);
+      // A message after the second batch, so a late double effect of it would have had time to show.
+      const last = riskAssessed();
+      await publisher.publish([last]);
+      await waitFor('the last message', async () => (await consumed('handled')) === 18);
+
+      expect(calls).toEqual([...first, ...second, last].map((envelope) => envelope.id));
+      const firstTransactions = await transactionsOf(first.map((envelope) => envelope.id));
+      const secondTransactions = await transactionsOf(second.map((envelope) => envelope.id));
+      expect(firstTransactions.size).toBe(12);
+      expect(secondTransactions.size).toBe(5);
+      expect(new Set(firstTransactions.values()).size).toBe(1);
+      expect(new Set(secondTransactions.values()).size).toBe(1);
+      expect(secondTransactions.get(second[0]!.id)).not.toBe(firstTransactions.get(first[0]!.id));
+      expect(await consumed('duplicate')).toBe(2 + 3);
+      // The first delivery of a repeated message is the one the inbox recorded.
+      const inbox = await pool.query<{ message_id: string; offset: string }>('select message_id, "offset" from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows).toHaveLength(18);
+      const inboxOffsets = new Map(inbox.rows.map((row) => [row.message_id, String(row.offset)]));
+      expect(inboxOffsets.get(first[3]!.id)).toBe('3');
+      expect(inboxOffsets.get(first[7]!.id)).toBe('8');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'gives a poison message in the middle of a chunk the per-message retries and dead letter, and every other message of the chunk one effect',
+    async () => {
+      const { topic, deadLetterTopic, groupId, publisher, consume, consumed, retries } = await scenario();
+      const before = [riskAssessed(), riskAssessed(), riskAssessed()];
+      const poison = riskAssessed();
+      const after = [riskAssessed(), riskAssessed(), riskAssessed()];
+      await publisher.publish([...before, poison, ...after]);
+      const poisonAttempts: number[] = [];
+      const calls: string[] = [];
+      await consume(
+        async (envelope, context) => {
+          calls.push(envelope.id);
+          if (envelope.id === poison.id) {
+            poisonAttempts.push(context.attempt);
+            // Its write must be undone with the attempt.
+            await recordEffectInTransaction(envelope, context);
+            throw new Error(`poison on attempt ${context.attempt}`);
+          }
+          await recordEffectInTransaction(envelope, context);
+        },
+        { maxAttempts: 3 },
+      );
+
+      await waitFor('the poison message dead-lettered', async () => (await consumed('dead_lettered')) === 1);
+      await waitFor('the messages after it', async () => (await consumed('handled')) === 6);
+      expect(poisonAttempts).toEqual([1, 2, 3]);
+      expect(await retries()).toBe(2);
+      expect(await effects([poison.id])).toEqual([]);
+      const beforeTransactions = await transactionsOf(before.map((envelope) => envelope.id));
+      const afterTransactions = await transactionsOf(after.map((envelope) => envelope.id));
+      // Rolled back with the poison's first attempt, the ones before it were handled again one per
+      // transaction; the ones after it, in a chunk again.
+      expect(beforeTransactions.size).toBe(3);
+      expect(new Set(beforeTransactions.values()).size).toBe(3);
+      expect(afterTransactions.size).toBe(3);
+      expect(new Set(afterTransactions.values()).size).toBe(1);
+      expect(calls.filter((id) => id === before[0]!.id)).toHaveLength(2);
+      expect(calls.filter((id) => id === after[0]!.id)).toHaveLength(1);
+
+      const [deadLetter, ...more] = await readRecords(settings, deadLetterTopic, 1);
+      expect(more).toEqual([]);
+      expect(JSON.parse(deadLetter?.value?.toString('utf8') ?? 'null')).toEqual(poison);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.reason)).toBe('Error: poison on attempt 3');
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.attempts)).toBe('3');
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.originalTopic)).toBe(topic);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.originalOffset)).toBe('3');
+      expect(await consumed('duplicate')).toBe(0);
+      const inbox = await pool.query<{ message_id: string }>('select message_id from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows.map((row) => row.message_id).sort()).toEqual([...before, ...after].map((envelope) => envelope.id).sort());
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'closes a chunk whose transaction is maxTransactionMs old, committing what it handled, and goes on with the rest in the next',
+    async () => {
+      const { groupId, publisher, consume, consumed } = await scenario();
+      const envelopes = Array.from({ length: 8 }, () => riskAssessed());
+      const ids = envelopes.map((envelope) => envelope.id);
+      await publisher.publish(envelopes);
+      await consume(
+        async (envelope, context) => {
+          await recordEffectInTransaction(envelope, context);
+          await new Promise((resolve) => setTimeout(resolve, 60));
+        },
+        { maxTransactionMs: 100 },
+      );
+
+      await waitFor('all eight', async () => (await consumed('handled')) === 8);
+      const transactions = await transactionsOf(ids);
+      expect(transactions.size).toBe(8);
+      // Two handlers of 60 ms pass the 100 ms: no transaction can hold a third.
+      const perTransaction = new Map<string, number>();
+      for (const transaction of transactions.values()) perTransaction.set(transaction, (perTransaction.get(transaction) ?? 0) + 1);
+      expect(perTransaction.size).toBeGreaterThanOrEqual(4);
+      expect(Math.max(...perTransaction.values())).toBeLessThanOrEqual(2);
+      expect(await consumed('duplicate')).toBe(0);
+      const inbox = await pool.query('select count(*)::int as count from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows[0].count).toBe(8);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'counts nothing as handled of a transaction a handler aborted by catching a failed statement, and dead-letters that message',
+    async () => {
+      const { deadLetterTopic, groupId, publisher, consume, consumed, retries } = await scenario();
+      const good = [riskAssessed(), riskAssessed()];
+      const swallowing = riskAssessed();
+      await publisher.publish([good[0]!, swallowing, good[1]!]);
+      await consume(
+        async (envelope, context) => {
+          await recordEffect(envelope, context);
+          // PostgreSQL aborts the transaction; its COMMIT then answers ROLLBACK, without an error.
+          if (envelope.id === swallowing.id) await context.client.query('select 1 / 0').catch(() => undefined);
+        },
+        { maxAttempts: 2 },
+      );
+
+      await waitFor('the swallowing message dead-lettered', async () => (await consumed('dead_lettered')) === 1);
+      await waitFor('the good messages', async () => (await consumed('handled')) === 2);
+      expect(await effectCount([swallowing.id])).toBe(0);
+      const goodEffects = await effects(good.map((envelope) => envelope.id));
+      expect(goodEffects.map((row) => row.message_id).sort()).toEqual(good.map((envelope) => envelope.id).sort());
+      expect(await retries()).toBe(1);
+      const [deadLetter] = await readRecords(settings, deadLetterTopic, 1);
+      expect(headerText(deadLetter?.headers, MessageHeaders.messageId)).toBe(swallowing.id);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.reason)).toMatch(/^TransactionAbortedError: /);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.attempts)).toBe('2');
+      const inbox = await pool.query<{ message_id: string }>('select message_id from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows.map((row) => row.message_id).sort()).toEqual(good.map((envelope) => envelope.id).sort());
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'loses nothing and doubles nothing when a consumer process is killed with a chunk half handled',
+    async () => {
+      const { topic, groupId, publisher, consume, consumed } = await scenario();
+      const envelopes = Array.from({ length: 40 }, () => riskAssessed());
+      const ids = envelopes.map((envelope) => envelope.id);
+      await publisher.publish(envelopes);
+
+      // Chunks of 10: the first commits, the second hangs in its fifth handler, transaction open.
+      const applicationName = `messaging-it-killed-${uniqueSuffix()}`;
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./consumer-process.test-fixture.mjs', import.meta.url))], {
+        env: {
+          ...process.env,
+          DATABASE_URL: TEST_DATABASE_URL,
+          CHILD_TOPIC: topic,
+          CHILD_GROUP: groupId,
+          CHILD_EFFECTS_TABLE: effectsTable,
+          CHILD_APPLICATION_NAME: applicationName,
+          CHILD_HANG_AT: '15',
+          CHILD_MESSAGES_PER_TRANSACTION: '10',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      const stderr: string[] = [];
+      child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+      const hangingAt = await lineStartingWith(child, 'hanging at ', 60_000, stderr);
+      expect(hangingAt).toBe(ids[14]);
+      const openTransactions = await pool.query(`select count(*)::int as count from pg_stat_activity where application_name = $1 and state = 'idle in transaction'`, [applicationName]);
+      expect(openTransactions.rows[0].count).toBe(1);
+
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await waitFor('the killed process\u2019s sessions to end', async () => {
+        const sessions = await pool.query('select count(*)::int as count from pg_stat_activity where application_name = $1', [applicationName]);
+        return sessions.rows[0].count === 0;
+      });
+      // The first chunk committed; of the second, nothing did.
+      const atDeath = await effects(ids);
+      expect(atDeath.map((row) => row.message_id).sort()).toEqual(ids.slice(0, 10).sort());
+      const committedOffset = await committedOffsetOf(groupId, topic);
+      expect(['-1', '10']).toContain(committedOffset);
+
+      await consume(async (envelope, context) => {
+        await recordEffect(envelope, context, 'successor');
+      });
+      await waitFor('all forty effects', async () => (await effectCount(ids)) >= 40, 60_000);
+      // Time for a double effect to show, were there one.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const rows = await effects(ids);
+      expect(rows).toHaveLength(40);
+      expect(new Set(rows.map((row) => row.message_id)).size).toBe(40);
+      expect(rows.filter((row) => row.consumer === 'killed').map((row) => row.message_id).sort()).toEqual(ids.slice(0, 10).sort());
+      expect(rows.filter((row) => row.consumer === 'successor').map((row) => row.message_id).sort()).toEqual(ids.slice(10).sort());
+      expect(await consumed('handled')).toBe(30);
+      // What the killed consumer had handled but not committed to Kafka comes back, and is skipped.
+      expect(await consumed('duplicate')).toBe(committedOffset === '10' ? 0 : 10);
+      const inbox = await pool.query('select count(*)::int as count from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows[0].count).toBe(40);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/** The rest of the first stdout line of `child` that starts with `prefix`. */
+async function lineStartingWith(child: ChildProcess, prefix: string, timeoutMs: number, stderr: string[]): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no '${prefix}' line within ${timeoutMs} ms; stderr: ${stderr.join('')}`)), timeoutMs);
+      lines.on('line', (line) => {
+        if (line.startsWith(prefix)) resolve(line.slice(prefix.length));
+      });
+      child.once('exit', (code, signal) => reject(new Error(`the consumer process exited (${code ?? signal}) first; stderr: ${stderr.join('')}`)));
+    });
+  } finally {
+    clearTimeout(timer);
+    lines.close();
+  }
+}
+
+/** The group's committed offset of partition 0, '-1' when there is none. */
+async function committedOffsetOf(groupId: string, topic: string): Promise<string> {
+  const admin = createKafka(settings).admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets?.partitions.find((entry) => entry.partition === 0)?.offset ?? '-1';
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function byId(a: { id: string }, b: { id: string }): number {
   return a.id.localeCompare(b.id);
