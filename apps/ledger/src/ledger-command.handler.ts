@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContractEnvelope } from '@clearline/contracts';
-import { PostgresEventStore, type ExpectedVersion, type StreamAppend } from '@clearline/event-store';
+import { PostgresEventStore, type ExpectedVersion, type NewEvent, type StreamAppend } from '@clearline/event-store';
 import {
   decideLedger, LedgerDomainError, streamIdOf, type LedgerCommand, type LedgerEvent, type LedgerResult, type LedgerState,
 } from '@clearline/ledger-domain';
@@ -85,14 +85,32 @@ function appendsFor(cause: ContractEnvelope, result: LedgerResult, versions: Rea
     byStream.set(streamId, [...(byStream.get(streamId) ?? []), ledgerEvent.event]);
   }
   const appends: StreamAppend[] = [];
-  const outcome = result.outcome;
-  if (outcome !== undefined && !result.events.some((ledgerEvent) => ledgerEvent.category !== 'account' && ledgerEvent.event.type === outcome.type)) {
-    const replyStream = `${REPLY_CATEGORY}-${cause.id}`;
-    appends.push({ streamId: replyStream, events: eventsCausedBy(cause, PRODUCER, replyStream, [outcome], now), expectedVersion: 'any' });
-  }
+  const reply = replyAppendFor(cause, result, now);
+  if (reply !== undefined) appends.push(reply);
   if (byStream.size === 0 && appends.length === 0) return [];
   for (const [streamId, expectedVersion] of versions) {
     appends.push({ streamId, events: eventsCausedBy(cause, PRODUCER, streamId, byStream.get(streamId) ?? [], now), expectedVersion });
   }
   return appends;
+}
+
+/**
+ * An outcome that no stream of the decision records (a refused capture, an id reused with another
+ * body) goes to `ledger_reply-<messageId>`, so the outbox relay still publishes it to the caller.
+ * A replay publishes nothing: its first outcome was published when it was decided.
+ */
+export function replyAppendFor(cause: LedgerCause, result: LedgerResult, now: Date): StreamAppend | undefined {
+  const outcome = result.outcome;
+  if (result.status === 'replayed' || outcome === undefined) return undefined;
+  if (result.events.some((ledgerEvent) => ledgerEvent.category !== 'account' && ledgerEvent.event.type === outcome.type)) return undefined;
+  const replyStream = `${REPLY_CATEGORY}-${cause.id}`;
+  return { streamId: replyStream, events: eventsCausedBy(cause, PRODUCER, replyStream, [outcome], now), expectedVersion: 'any' };
+}
+
+/** What the ledger's events are caused by: the command message (its id derives the event ids). */
+export type LedgerCause = Pick<ContractEnvelope, 'id' | 'metadata'>;
+
+/** The events of one stream of one decision, with ids derived from the cause (the same cause gives the same ids). */
+export function ledgerEventsFor(cause: LedgerCause, streamId: string, events: readonly LedgerEvent['event'][], now: Date): NewEvent[] {
+  return eventsCausedBy(cause, PRODUCER, streamId, events, now);
 }

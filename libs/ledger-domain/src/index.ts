@@ -6,3 +6,4 @@ export * from './ledger-decisions.js';
 export * from './ledger-state.js';
 export * from './operation-records.js';
 export * from './transfer-decisions.js';
+export * from './ledger-batch.js';
