@@ -22,6 +22,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { benchSize, fmt, median, percentile, postgresSettings, printTable, round } from './bench-support.mjs';
 
 const SERVER_URL = (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
 const BENCH_DATABASE = 'clearline_bench';
@@ -368,10 +369,6 @@ function workloads(store) {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-}
-
 async function runWorker(kind) {
   const adapter = kind === 'ours' ? await oursAdapter() : await emmettAdapter();
   const run = workloads(adapter);
@@ -470,21 +467,14 @@ async function prepareDatabase(pg) {
     if (stray.rowCount > 0) {
       throw new Error(`Emmett functions exist outside schema ${EMMETT_SCHEMA} in ${BENCH_DATABASE} (${stray.rows.map((r) => r.name).join(', ')}); Emmett would not create its own. Drop them first.`);
     }
-    const settings = await client.query(
-      `select current_setting('server_version') as version, current_setting('fsync') as fsync,
-              current_setting('synchronous_commit') as synchronous_commit, current_setting('shared_buffers') as shared_buffers`,
-    );
-    return settings.rows[0];
+    return await postgresSettings(client);
   } finally {
     await client.end();
   }
 }
 
 async function runCoordinator(argv) {
-  const quick = argv.includes('--quick');
-  const size = { ...(quick ? SIZES.quick : SIZES.full) };
-  const repsArgument = argv.find((argument) => argument.startsWith('--reps='));
-  if (repsArgument !== undefined) size.reps = Math.max(1, Number.parseInt(repsArgument.slice('--reps='.length), 10) || size.reps);
+  const { quick, size } = benchSize(argv, SIZES);
 
   const { default: pg } = await import('pg');
   const { migrate } = await import('@clearline/postgres');
@@ -570,7 +560,7 @@ async function runCoordinator(argv) {
                   / greatest((select count(*) from ${EMMETT_SCHEMA}.emt_messages), 1) as emmett`,
       )
     ).rows[0];
-    printTable(rows);
+    printRows(rows);
     console.log(`storage per event (messages table + its indexes): ours ${Math.round(storage.ours)} B, Emmett ${Math.round(storage.emmett)} B`);
     const byKey = Object.fromEntries(rows.map((row) => [row.key, row]));
     const minRatio = Math.min(...rows.map((row) => row.ratio));
@@ -626,21 +616,7 @@ async function runCoordinator(argv) {
   }
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(value) {
-  return value >= 100 ? Math.round(value) : Math.round(value * 10) / 10;
-}
-
-function fmt(value) {
-  return round(value).toLocaleString('en-US');
-}
-
-function printTable(rows) {
+function printRows(rows) {
   const header = ['row', 'ours', 'Emmett', 'ratio'];
   const lines = rows.map((row) => [
     `${row.label} (${row.unit})`,
@@ -648,11 +624,7 @@ function printTable(rows) {
     fmt(row.emmett),
     `${row.ratio.toFixed(2)}${row.lowerIsBetter ? ' (Emmett/ours)' : ''}`,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
-  const format = (cells) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
-  console.log(format(header));
-  console.log(`|${widths.map((width, column) => (column === 0 ? ` ${'-'.repeat(width)} ` : ` ${'-'.repeat(width - 1)}: `)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
+  printTable(header, lines);
 }
 
 const workerIndex = process.argv.indexOf('--worker');

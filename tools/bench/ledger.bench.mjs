@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { benchSize, fmt, median, percentile, postgresSettings, printTable, round } from './bench-support.mjs';
 
 const SERVER_URL = (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
 const BENCH_DATABASE = 'clearline_bench';
@@ -295,21 +296,14 @@ async function prepareDatabase(pg) {
     await client.query(`do $$ begin
         if to_regclass('public.schema_migrations') is not null then delete from public.schema_migrations where owner = 'event-store:${STORE_SCHEMA}'; end if;
       end $$`);
-    const settings = await client.query(
-      `select current_setting('server_version') as version, current_setting('fsync') as fsync,
-              current_setting('synchronous_commit') as synchronous_commit, current_setting('shared_buffers') as shared_buffers`,
-    );
-    return settings.rows[0];
+    return await postgresSettings(client);
   } finally {
     await client.end();
   }
 }
 
 async function main(argv) {
-  const quick = argv.includes('--quick');
-  const size = { ...(quick ? SIZES.quick : SIZES.full) };
-  const repsArgument = argv.find((argument) => argument.startsWith('--reps='));
-  if (repsArgument !== undefined) size.reps = Math.max(1, Number.parseInt(repsArgument.slice('--reps='.length), 10) || size.reps);
+  const { quick, size } = benchSize(argv, SIZES);
 
   const { default: pg } = await import('pg');
   const { createPool, migrate } = await import('@clearline/postgres');
@@ -435,32 +429,6 @@ async function main(argv) {
   } finally {
     await pool.end();
   }
-}
-
-function percentile(sorted, p) {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(value) {
-  return value >= 100 ? Math.round(value) : Math.round(value * 10) / 10;
-}
-
-function fmt(value) {
-  return round(value).toLocaleString('en-US');
-}
-
-function printTable(header, lines) {
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
-  const format = (cells) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
-  console.log(format(header));
-  console.log(`|${widths.map((width, column) => (column === 0 ? ` ${'-'.repeat(width)} ` : ` ${'-'.repeat(width - 1)}: `)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
 }
 
 try {
