@@ -8,10 +8,10 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
+import { ALL_TOPICS, contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
 import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
 import { ACCOUNT_EVENT_TYPES, evolveAccount, initialAccountState, type AccountEvent, type AccountState } from '@clearline/ledger-domain';
-import { createKafka, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
+import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
 import { createPool, type Pool } from '@clearline/postgres';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -116,6 +116,8 @@ beforeAll(async () => {
   store = new PostgresEventStore(pool);
   const settings = { ...kafkaSettingsFromEnv('ledger-int-test'), logLevel: 'nothing' as const };
   listener = createKafka(settings, silentLogger).consumer({ groupId: `ledger-int-test-${run}`, maxWaitTimeInMs: 100 });
+  // On a fresh broker the topics do not exist until a service starts; the listener subscribes first.
+  await ensureTopics(settings, ALL_TOPICS);
   const joined = new Promise<void>((resolve) => listener.on(listener.events.GROUP_JOIN, () => resolve()));
   await listener.connect();
   await listener.subscribe({ topics: [Topics.ledgerEvents], fromBeginning: false });
