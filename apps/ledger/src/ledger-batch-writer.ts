@@ -10,7 +10,7 @@ import {
 } from '@clearline/ledger-domain';
 import { silentLogger, type Logger } from '@clearline/messaging';
 import type { Pool, PoolClient } from 'pg';
-import { ledgerEventsFor, replyAppendFor, type LedgerCause } from './ledger-command.handler.js';
+import { ledgerEventsFor, replyAppendFor, type LedgerCause } from './ledger-appends.js';
 import { ACCOUNT_SNAPSHOTS, LedgerStateLoader } from './ledger-state.loader.js';
 import { recordOpenHolds } from './open-holds.js';
 
@@ -193,6 +193,14 @@ export class LedgerBatchWriter {
       // Only the loop is woken: a writer still waiting for its lock keeps its polling pace.
       if (this.state === 'writing') this.wake?.();
     });
+  }
+
+  /**
+   * Resolves when the writer stops writing: stop() was called, or it lost its partition lock (its
+   * session died), after which it refuses every command and only stop() is left to call.
+   */
+  async untilStopped(): Promise<void> {
+    await this.loop;
   }
 
   /** Finishes the batch in hand, refuses what is still queued, releases the lock. */
@@ -604,6 +612,8 @@ export class LedgerBatchWriter {
 
   /** The lock is gone: another writer may be writing, so what is in memory can no longer be trusted. */
   private failWriter(): void {
+    // Refuses new submissions at once; stop() still releases the dead session.
+    this.state = 'stopping';
     this.accounts.clear();
     this.transfers.clear();
     this.holds.clear();

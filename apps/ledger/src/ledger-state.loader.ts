@@ -1,9 +1,8 @@
-import { Injectable } from '@nestjs/common';
 import { aggregateStream, PostgresEventStore, type ExpectedVersion, type SnapshotPolicy } from '@clearline/event-store';
 import {
   accountStateFromJson, accountStateToJson, ACCOUNT_EVENT_TYPES, evolveAccount, evolveHold, evolveTransfer, initialAccountState, initialHoldState,
-  initialTransferState, reversedAccounts, streamsNamedBy, type AccountEvent, type AccountState, type AccountStateJson, type HoldEvent,
-  type HoldState, type LedgerCommand, type LedgerState, type StreamsNamed, type TransferEvent, type TransferState,
+  initialTransferState, type AccountEvent, type AccountState, type AccountStateJson, type HoldEvent,
+  type HoldState, type LedgerState, type StreamsNamed, type TransferEvent, type TransferState,
 } from '@clearline/ledger-domain';
 import type { PoolClient } from 'pg';
 
@@ -20,9 +19,9 @@ export const ACCOUNT_SNAPSHOTS: SnapshotPolicy<AccountState> = {
 };
 
 /**
- * The part of the ledger one command can see, and the version each of its streams had when read:
- * the append passes every one of them as its expected version, so a concurrent writer to any of
- * them makes the append fail and the command is decided again on fresh state.
+ * Ledger streams as loaded, and the version each had when read: the writer's append passes each as
+ * its expected version, so a write behind the writer's back makes the append fail and the batch is
+ * decided again on fresh state.
  */
 export interface LoadedLedger {
   state: LedgerState;
@@ -33,29 +32,9 @@ export const accountStream = (accountId: string): string => `account-${accountId
 export const transferStream = (transferId: string): string => `transfer-${transferId}`;
 export const holdStream = (holdId: string): string => `hold-${holdId}`;
 
-/**
- * Loads streams from their snapshots and events: exactly the streams one command touches (the
- * per-command handler, inside the consumer's transaction), or any set of them (the batch writer,
- * outside any transaction).
- */
-@Injectable()
+/** Loads ledger streams from their snapshots and events, for the batch writer and for tests. */
 export class LedgerStateLoader {
   constructor(private readonly store: PostgresEventStore) {}
-
-  async load(command: LedgerCommand, client: PoolClient): Promise<LoadedLedger> {
-    const needed = streamsNamedBy(command);
-    const versions = new Map<string, ExpectedVersion>();
-    const [transfers, holds] = await Promise.all([
-      this.loadAll(needed.transfers, (id) => this.loadTransfer(id, client, versions)),
-      this.loadAll(needed.holds, (id) => this.loadHold(id, client, versions)),
-    ]);
-    // A reversal names only the original: its accounts are known once the original is loaded.
-    const accountIds = command.type === 'ReverseTransfer'
-      ? reversedAccounts({ transfer: transfers.get(command.data.originalTransferId), hold: holds.get(command.data.originalTransferId) })
-      : needed.accounts;
-    const accounts = await this.loadAll(accountIds, (id) => this.loadAccount(id, client, versions));
-    return { state: { accounts, transfers, holds }, versions };
-  }
 
   /** Loads the named streams, each as of its own latest version (no common snapshot of the database). */
   async loadStreams(named: StreamsNamed, client?: PoolClient): Promise<LoadedLedger> {

@@ -1,9 +1,10 @@
 // Proves apps/ledger end to end on real PostgreSQL and Kafka: every ledger command sent to
-// `ledger.commands` is decided by decideLedger and its outcome reaches `ledger.events` through the
-// outbox relay; a repeated command has one effect and a reused id with another body is refused;
-// concurrent transfers into one hot account from two ledger instances never pass a limit and leave
-// every currency summing to zero; the expiry scheduler releases a hold past its expiry; a frozen
-// account refuses and an account with money cannot close.
+// `ledger.commands` is decided by the batch writer of the one leading instance of two, and its
+// outcome reaches `ledger.events` through the outbox relay; a repeated command has one effect and a
+// reused id with another body is refused; concurrent transfers into one hot account never pass a
+// limit and leave every currency summing to zero; the expiry scheduler releases a hold past its
+// expiry; a frozen account refuses and an account with money cannot close; and when the leader
+// stops, the standby takes the lead and goes on from the state the first left.
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
@@ -16,7 +17,8 @@ import { createPool, type Pool } from '@clearline/postgres';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { LedgerCommandHandler } from './ledger-command.handler.js';
+import { LedgerBatchWriter } from './ledger-batch-writer.js';
+import { LedgerWorker } from './ledger.worker.js';
 
 jest.setTimeout(120_000);
 
@@ -129,7 +131,7 @@ beforeAll(async () => {
     },
   });
   await joined;
-  // Two instances of the ledger in one consumer group: they split the partitions and race on shared accounts.
+  // Two instances of the ledger: one leads (holds the writer's lock and consumes), the other waits.
   ledgers = [await startLedger(), await startLedger()];
   publisher = new MessagePublisher({ settings, producerName: 'ledger-int-test', logger: silentLogger, metrics: new Registry() });
   await publisher.connect();
@@ -291,17 +293,18 @@ describe('movements', () => {
       expect(await storedTypes(`transfer-${data.transferId}`)).toEqual(['TransferPosted']);
       expect(outcomesOf('TransferPosted', { transferId: data.transferId })).toHaveLength(1);
 
-      // The decision the handler took for the repeat, seen directly (and rolled back).
-      const client = await pool.connect();
+      // The decision for the repeat, seen directly: a writer of its own (another partition lock)
+      // loads the stored streams, replays, and appends nothing.
+      const writer = new LedgerBatchWriter({ pool, store, partition: `int-${run}` });
+      await writer.start();
       try {
-        await client.query('begin');
-        const result = await ledgers[0]!.get(LedgerCommandHandler).handle(repeat, client);
+        const result = await writer.submit({ type: 'PostTransfer', data }, repeat);
         expect(result.status).toBe('replayed');
         expect(result.outcome).toEqual({ type: 'TransferPosted', data: first.data });
       } finally {
-        await client.query('rollback');
-        client.release();
+        await writer.stop();
       }
+      expect(await storedTypes(`transfer-${data.transferId}`)).toEqual(['TransferPosted']);
     });
 
     it('with another body is refused (duplicate_id_different_body) and changes nothing', async () => {
@@ -375,6 +378,31 @@ describe('a hot account under concurrent transfers', () => {
     for (const payer of payers) expect(await postedMinor(payer)).toBeGreaterThanOrEqual(0n);
     const sum = (await Promise.all([funding, merchant, ...payers].map(postedMinor))).reduce((total, value) => total + value, 0n);
     expect(sum).toBe(0n);
+  });
+});
+
+describe('two ledger instances', () => {
+  it('have exactly one leader; when it stops, the standby takes the lead and commands go on', async () => {
+    const leaders = await eventually('one leading instance', () => {
+      const leading = ledgers.filter((ledger) => ledger.get(LedgerWorker).isLeading);
+      return leading.length === 1 ? leading : undefined;
+    });
+    const from = account('failover-from');
+    const to = account('failover-to');
+    await openAccounts([
+      { accountId: from, ownerId: 'failover', kind: 'funding', currency: 'EUR', allowNegativeBalance: true },
+      { accountId: to, ownerId: 'failover', kind: 'customer_wallet', currency: 'EUR' },
+    ]);
+    expect((await transfer(from, to, '300')).type).toBe('TransferPosted');
+
+    const leader = leaders[0]!;
+    await leader.close();
+    ledgers = ledgers.filter((ledger) => ledger !== leader);
+    await eventually('the standby leading', () => (ledgers[0]!.get(LedgerWorker).isLeading ? true : undefined));
+    // Sent after the handover: handled by the new leader, on the state the old one left.
+    expect((await transfer(from, to, '200')).type).toBe('TransferPosted');
+    expect(await postedMinor(to)).toBe(500n);
+    ledgers.push(await startLedger());
   });
 });
 

@@ -8,7 +8,9 @@
 // chunk and across chunks skipped; a chunk whose transaction grows old is closed and the rest go on; a poison message in the middle of a chunk gets the per-message
 // treatment while the others keep one effect each; a handler that swallows a failed statement gets
 // no message counted as handled; and a consumer process killed with a chunk's transaction open loses
-// nothing and doubles nothing once another takes over.
+// nothing and doubles nothing once another takes over. With handlerConcurrency 'chunk', a chunk's
+// handlers all start before any is awaited and commit together, and a failure in the middle is
+// blamed on the first failed message.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -621,6 +623,78 @@ describe('MessageConsumer, one transaction per chunk of a batch', () => {
       expect(await consumed('duplicate')).toBe(committedOffset === '10' ? 0 : 10);
       const inbox = await pool.query('select count(*)::int as count from messaging.inbox where consumer_group = $1', [groupId]);
       expect(inbox.rows[0].count).toBe(40);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe("MessageConsumer with handlerConcurrency 'chunk'", () => {
+  it(
+    'starts every handler of a chunk before any finishes, in offset order, and commits them in one transaction',
+    async () => {
+      const { publisher, consume, consumed } = await scenario();
+      const envelopes = Array.from({ length: 10 }, () => riskAssessed());
+      await publisher.publish(envelopes);
+      const started: string[] = [];
+      let releaseAll: () => void = () => undefined;
+      const allStarted = new Promise<void>((resolve) => {
+        releaseAll = resolve;
+      });
+      await consume(
+        async (envelope, context) => {
+          started.push(envelope.id);
+          if (started.length === envelopes.length) releaseAll();
+          // Each handler waits until all ten have started: sequential handlers would never get there.
+          await Promise.race([allStarted, new Promise((_, reject) => setTimeout(() => reject(new Error('not started together')), 5_000))]);
+          await recordEffectInTransaction(envelope, context);
+        },
+        { handlerConcurrency: 'chunk', maxAttempts: 1 },
+      );
+
+      await waitFor('all ten', async () => (await consumed('handled')) === 10);
+      expect(started).toEqual(envelopes.map((envelope) => envelope.id));
+      const transactions = await transactionsOf(envelopes.map((envelope) => envelope.id));
+      expect(transactions.size).toBe(10);
+      expect(new Set(transactions.values()).size).toBe(1);
+      expect(await consumed('dead_lettered')).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'blames the first failed message of a chunk: those before it are handled again one per transaction, it is dead-lettered, those after it keep one effect each',
+    async () => {
+      const { deadLetterTopic, groupId, publisher, consume, consumed, retries } = await scenario();
+      const before = [riskAssessed(), riskAssessed()];
+      const poison = riskAssessed();
+      const after = [riskAssessed(), riskAssessed(), riskAssessed()];
+      await publisher.publish([...before, poison, ...after]);
+      const calls: string[] = [];
+      await consume(
+        async (envelope, context) => {
+          calls.push(envelope.id);
+          await recordEffectInTransaction(envelope, context);
+          if (envelope.id === poison.id) throw new PermanentMessageError('refused by the test');
+        },
+        { handlerConcurrency: 'chunk' },
+      );
+
+      await waitFor('the poison message dead-lettered', async () => (await consumed('dead_lettered')) === 1);
+      await waitFor('the others', async () => (await consumed('handled')) === 5);
+      expect(await retries()).toBe(0);
+      expect(await effects([poison.id])).toEqual([]);
+      const beforeTransactions = await transactionsOf(before.map((envelope) => envelope.id));
+      const afterTransactions = await transactionsOf(after.map((envelope) => envelope.id));
+      expect(new Set(beforeTransactions.values()).size).toBe(2);
+      expect(afterTransactions.size).toBe(3);
+      // The first chunk started all six; the ones after the poison ran again in a chunk of their own.
+      expect(calls.filter((id) => id === before[0]!.id)).toHaveLength(2);
+      expect(calls.filter((id) => id === poison.id)).toHaveLength(1);
+      expect(calls.filter((id) => id === after[0]!.id)).toHaveLength(2);
+      const [deadLetter] = await readRecords(settings, deadLetterTopic, 1);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.reason)).toContain('refused by the test');
+      const inbox = await pool.query<{ message_id: string }>('select message_id from messaging.inbox where consumer_group = $1', [groupId]);
+      expect(inbox.rows.map((row) => row.message_id).sort()).toEqual([...before, ...after].map((envelope) => envelope.id).sort());
     },
     TEST_TIMEOUT_MS,
   );

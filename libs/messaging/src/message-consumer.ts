@@ -88,6 +88,17 @@ export interface MessageConsumerOptions {
   sessionTimeoutMs?: number;
   /** Larger record values are dead-lettered unparsed. Default 1 MiB. */
   maxMessageBytes?: number;
+  /**
+   * How the handlers of a chunk run. 'sequential' (default): each waits for the one before it.
+   * 'chunk': all of them are started, in offset order, before any is awaited, and the chunk commits
+   * once every one has finished; for handlers that hand their message to a writer that batches
+   * (the ledger's group commit), which sees a chunk at once instead of one message per round trip.
+   * They share the chunk's connection (node-postgres runs its queries in the order they were sent).
+   * A failure rolls the chunk back and blames the first failed message in offset order; the
+   * messages before it are handled again, one per transaction, so their handlers must be idempotent.
+   * The chunk's handlers share one handlerTimeoutMs, and maxTransactionMs does not cut the chunk.
+   */
+  handlerConcurrency?: 'sequential' | 'chunk';
 }
 
 const MAX_ATTEMPTS_LIMIT = 20;
@@ -357,6 +368,7 @@ export class MessageConsumer {
     const { client } = connection;
     await infrastructureStep('begin', () => client.query('begin'));
     const fresh = await infrastructureStep('inbox insert', () => recordManyInInbox(client, state.source, chunk.map(inboxEntryOf)));
+    if (this.options.handlerConcurrency === 'chunk') return this.runChunkConcurrently(state, chunk, connection, deadline, fresh);
     let processed = 0;
     let handled = 0;
     let interruption: unknown;
@@ -405,6 +417,50 @@ export class MessageConsumer {
       return { kind: 'failed', blame: undefined, error };
     }
     return { kind: 'committed', processed, handled, interruption };
+  }
+
+  /** runChunk's transaction with every new message's handler started before any is awaited. */
+  private async runChunkConcurrently(
+    state: PartitionState,
+    chunk: readonly AcceptedRecord[],
+    connection: InboxConnection,
+    deadline: HandlerDeadline,
+    fresh: ReadonlySet<string>,
+  ): Promise<ChunkOutcome> {
+    const running: { index: number; attempt: Promise<FailedAttempt | undefined> }[] = [];
+    deadline.arm();
+    for (const [index, record] of chunk.entries()) {
+      if (!fresh.has(record.message.offset)) {
+        this.messageLogger(state, record).debug({}, 'duplicate message skipped: already in the inbox');
+        continue;
+      }
+      const context = this.contextOf(state, record, connection.client, 1, this.messageLogger(state, record));
+      running.push({ index, attempt: this.options.handle(record.envelope, context).then(() => undefined, (error: unknown) => ({ error })) });
+    }
+    let failures: (FailedAttempt | undefined)[] = [];
+    try {
+      await deadline.race(Promise.all(running.map((handler) => handler.attempt)).then((settled) => {
+        failures = settled;
+      }));
+    } catch (error) {
+      // The chunk as a whole ran out of time (no single message is to blame), and handlers still
+      // running may use the connection: it is closed, which rolls the transaction back.
+      connection.broken = error instanceof Error ? error : new Error(String(error));
+      return { kind: 'failed', blame: undefined, error };
+    } finally {
+      deadline.disarm();
+    }
+    const failed = failures.findIndex((failure) => failure !== undefined);
+    if (failed >= 0) return this.chunkFailed(connection, running[failed]!.index, failures[failed]!.error);
+    try {
+      await commitTransaction(connection.client);
+    } catch (error) {
+      const failure = asInfrastructureIfConnectivity(error);
+      if (failure instanceof MessagingInfrastructureError) throw failure;
+      await rollBack(connection);
+      return { kind: 'failed', blame: undefined, error };
+    }
+    return { kind: 'committed', processed: chunk.length, handled: running.length, interruption: undefined };
   }
 
   private async chunkFailed(connection: InboxConnection, index: number, error: unknown): Promise<ChunkOutcome> {

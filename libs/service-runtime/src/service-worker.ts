@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PostgresEventStore } from '@clearline/event-store';
-import { MessageConsumer, MessagePublisher, type MessageHandler } from '@clearline/messaging';
+import { MessageConsumer, MessagePublisher, type MessageConsumerOptions } from '@clearline/messaging';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import type { ServiceConfig } from './config.js';
@@ -21,7 +21,10 @@ export class MessagingFactory {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  consumer(options: { groupId: string; topics: string[]; handle: MessageHandler }): MessageConsumer {
+  consumer(
+    options: Pick<MessageConsumerOptions, 'groupId' | 'topics' | 'handle'>
+      & Partial<Pick<MessageConsumerOptions, 'handlerConcurrency' | 'partitionsConsumedConcurrently'>>,
+  ): MessageConsumer {
     return new MessageConsumer({ ...options, settings: kafkaSettingsOf(this.config), pool: this.pool, logger: this.logger, metrics: this.metrics });
   }
 
