@@ -8,7 +8,7 @@ import {
 import { accepted, LedgerDomainError, LedgerDraft, rejected, replayed, type LedgerResult, type LedgerState } from './ledger-state.js';
 
 /** Opening the same account again with the same terms is a retry; with other terms, account_already_exists. */
-export function decideOpenAccountCommand(command: OpenAccountData, state: LedgerState): LedgerResult {
+export function decideOpenAccount(command: OpenAccountData, state: LedgerState): LedgerResult {
   const terms = validOpeningTerms(command);
   const draft = new LedgerDraft(state);
   const existing = draft.account(command.accountId);

@@ -1,10 +1,11 @@
-// Proves the account decider's state and opening: how each account event moves the posted, pending and available balances, and that re-opening is a no-op for the same terms and an error for others.
-import type { OpenAccountData, WireBalances } from '@clearline/contracts';
+// Proves the account decider's state and opening: how each account event moves the posted, pending and available balances, and that re-opening (decided by decideLedger) is a replay for the same terms and refused with account_already_exists for others.
+import type { LedgerRejectionCode, OpenAccountData, WireBalances } from '@clearline/contracts';
 import {
   ACCOUNT_EVENT_TYPES, accountTermsOf, availableMinor, balancesOf, canGive, evolveAccount, initialAccountState, openedAccountData,
   type AccountEvent, type AccountState, type ExistingAccountState,
 } from './account.js';
-import { decideOpenAccount, LedgerDomainError } from './ledger-decisions.js';
+import { decideLedger } from './ledger.js';
+import { initialLedgerState, LedgerDomainError, type LedgerResult } from './ledger-state.js';
 
 const wallet: OpenAccountData = {
   accountId: 'wallet-1', ownerId: 'customer-1', kind: 'customer_wallet', currency: 'EUR', allowNegativeBalance: false,
@@ -12,6 +13,8 @@ const wallet: OpenAccountData = {
 const funding: OpenAccountData = {
   accountId: 'funding-eur', ownerId: 'platform', kind: 'funding', currency: 'EUR', allowNegativeBalance: true,
 };
+
+const NOW = new Date('2026-11-26T10:00:00.000Z');
 
 const opened = (account: OpenAccountData): AccountEvent => ({ type: 'AccountOpened', data: account });
 const credited = (transferId: string, amountMinor: bigint | number): AccountEvent =>
@@ -47,19 +50,43 @@ function thrownBy(action: () => unknown): Error {
   throw new Error('expected the action to throw');
 }
 
-/** given(account events).when(OpenAccount).then(events to append) or .thenThrows(message). */
+function accountEventsOf(result: LedgerResult): AccountEvent[] {
+  return result.events.flatMap((ledgerEvent) => (ledgerEvent.category === 'account' ? [ledgerEvent.event] : []));
+}
+
+/**
+ * given(the account's events).when(OpenAccount), decided by decideLedger on a ledger holding just that
+ * account, .thenAccepted(events to append) / .thenReplayed() / .thenRejected(reason code) / .thenThrows(message).
+ */
 function given(events: AccountEvent[]) {
-  const state = stateAfter(events);
   return {
-    when: (command: OpenAccountData) => ({
-      then: (expected: AccountEvent[]) => expect(decideOpenAccount(command, state)).toEqual(expected),
-      thenThrows: (message: string) => {
-        const error = thrownBy(() => decideOpenAccount(command, state));
-        expect(error).toBeInstanceOf(LedgerDomainError);
-        expect(error.name).toBe('LedgerDomainError');
-        expect(error.message).toBe(message);
-      },
-    }),
+    when: (command: OpenAccountData) => {
+      const ledger = { ...initialLedgerState(), accounts: new Map([[command.accountId, stateAfter(events)]]) };
+      const decide = () => decideLedger({ type: 'OpenAccount', data: command }, ledger, NOW);
+      return {
+        thenAccepted: (expected: AccountEvent[]) => {
+          const result = decide();
+          expect(result.status).toBe('accepted');
+          expect(accountEventsOf(result)).toEqual(expected);
+        },
+        thenReplayed: () => {
+          const result = decide();
+          expect({ status: result.status, events: result.events }).toEqual({ status: 'replayed', events: [] });
+          expect(result.state).toBe(ledger);
+        },
+        thenRejected: (reasonCode: LedgerRejectionCode) => {
+          const result = decide();
+          expect({ status: result.status, reasonCode: result.reasonCode, events: result.events }).toEqual({ status: 'rejected', reasonCode, events: [] });
+          expect(result.state).toEqual(ledger);
+        },
+        thenThrows: (message: string) => {
+          const error = thrownBy(decide);
+          expect(error).toBeInstanceOf(LedgerDomainError);
+          expect(error.name).toBe('LedgerDomainError');
+          expect(error.message).toBe(message);
+        },
+      };
+    },
   };
 }
 
@@ -77,14 +104,14 @@ describe('account', () => {
     });
 
     it('OpenAccount opens it, writing allowNegativeBalance: false out as debitsMustNotExceedCredits', () => {
-      given([]).when(wallet).then([{ type: 'AccountOpened', data: {
+      given([]).when(wallet).thenAccepted([{ type: 'AccountOpened', data: {
         accountId: 'wallet-1', ownerId: 'customer-1', kind: 'customer_wallet', currency: 'EUR',
         debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false, overdraftLimitMinor: '0', creditLimitMinor: '0', metadata: {},
       } }]);
     });
 
     it('OpenAccount opens an account that may go negative (no balance flag)', () => {
-      given([]).when(funding).then([opened(openedAccountData(accountTermsOf({ ...funding })))]);
+      given([]).when(funding).thenAccepted([opened(openedAccountData(accountTermsOf({ ...funding })))]);
       expect(accountTermsOf(funding)).toMatchObject({ debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false });
     });
 
@@ -121,13 +148,13 @@ describe('account', () => {
     });
 
     it('OpenAccount with the same terms is a retry: nothing to append', () => {
-      given([opened(wallet)]).when(wallet).then([]);
-      given([opened(openedAccountData(accountTermsOf(wallet)))]).when(wallet).then([]);
+      given([opened(wallet)]).when(wallet).thenReplayed();
+      given([opened(openedAccountData(accountTermsOf(wallet)))]).when(wallet).thenReplayed();
     });
 
     it('OpenAccount with the same terms after money moved is still a retry and keeps the balances', () => {
       const history = [opened(wallet), credited('t-1', 1000), fundsHeld('h-1', 300)];
-      given(history).when({ ...wallet }).then([]);
+      given(history).when({ ...wallet }).thenReplayed();
       expect(balancesOf(openStateAfter(history))).toEqual(balances(1000, 300, 700));
     });
 
@@ -136,9 +163,8 @@ describe('account', () => {
       ['another kind', { kind: 'merchant' }],
       ['another currency', { currency: 'USD' }],
       ['another negative-balance policy', { allowNegativeBalance: true }],
-    ])('OpenAccount with %s conflicts', (_difference, change) => {
-      given([opened(wallet)]).when({ ...wallet, ...change })
-        .thenThrows("cannot open account 'wallet-1': it is already open with other terms");
+    ])('OpenAccount with %s is refused with account_already_exists', (_difference, change) => {
+      given([opened(wallet)]).when({ ...wallet, ...change }).thenRejected('account_already_exists');
     });
   });
 

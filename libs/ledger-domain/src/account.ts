@@ -82,7 +82,7 @@ export function initialAccountState(): AccountState {
 
 /**
  * The terms an OpenAccount asks for. Never throws, so evolve can use it on stored events; what
- * `decideOpenAccount` refuses (contradicting flags) never reaches a stream. Without any flag the
+ * deciding an OpenAccount refuses (contradicting flags) never reaches a stream. Without any flag the
  * account may not overdraw: the safe default, and what `allowNegativeBalance: false` always meant.
  */
 export function accountTermsOf(data: OpenAccountData): AccountTerms {

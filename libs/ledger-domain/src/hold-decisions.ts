@@ -20,7 +20,7 @@ function instantOf(timestamp: string): number {
  * Reserves the amount on the account: available falls at once, posted stays. The hold id belongs
  * to the first PlaceHold that used it; a rejection is recorded in `hold-<id>` like an acceptance.
  */
-export function decidePlaceHoldCommand(command: PlaceHoldData, state: LedgerState, now: Date): LedgerResult {
+export function decidePlaceHold(command: PlaceHoldData, state: LedgerState, now: Date): LedgerResult {
   const amountMinor = positiveAmount(command.amount.amountMinor);
   const accountIds = [command.accountId];
   const refusal = (reasonCode: LedgerRejectionCode): HoldOutcomeEvent =>
@@ -53,7 +53,7 @@ export function decidePlaceHoldCommand(command: PlaceHoldData, state: LedgerStat
  * ends the hold. A refused capture is not recorded (the hold stays as it was and may be captured
  * correctly later); a repeated successful one gets the first outcome back.
  */
-export function decideCaptureHoldCommand(command: CaptureHoldData, state: LedgerState, now: Date): LedgerResult {
+export function decideCaptureHold(command: CaptureHoldData, state: LedgerState, now: Date): LedgerResult {
   const amountMinor = positiveAmount(command.amount.amountMinor);
   const accountIds = [command.accountId, command.creditAccountId];
   const reject = (reasonCode: LedgerRejectionCode): LedgerResult => rejected(state, reasonCode, accountIds, {

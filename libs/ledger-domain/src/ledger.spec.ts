@@ -1,11 +1,16 @@
 // Proves each decision of the whole-ledger decider (decideLedger) as given / when / then: account
-// lifecycle (modify, freeze, close), balance flags and limits, transfer idempotency, linked batches,
-// currency exchange and its rounding, reversals and refunds, holds with expiry, void and partial
-// capture, and balance monitors; each with the refusals and bad input that belong to it.
+// lifecycle (modify, freeze, close), balance flags and limits, plain transfers and their refusals (in
+// the order they are checked), transfer idempotency, linked batches, currency exchange and its
+// rounding, reversals and refunds, holds (placing up to what is available, full and partial capture,
+// expiry, void), balance monitors, and that a decision leaves the state it was given untouched; each
+// with the refusals and bad input that belong to it. Every refusal moves nothing, reports the balances
+// from before it, and (for a command with an outcome) says why in an outcome carrying those balances.
 import type { LedgerRejectionCode, OpenAccountData, WireBalances } from '@clearline/contracts';
 import type { AccountEvent } from './account.js';
 import { decideLedger, type LedgerCommand } from './ledger.js';
-import { LedgerDomainError, initialLedgerState, type LedgerEvent, type LedgerResult, type LedgerState } from './ledger-state.js';
+import {
+  balancesIn, LedgerDomainError, initialLedgerState, type LedgerEvent, type LedgerOutcome, type LedgerResult, type LedgerState,
+} from './ledger-state.js';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const LATER = new Date('2026-11-26T10:05:00.000Z');
@@ -21,26 +26,33 @@ const overdrawn: OpenAccountData = { ...wallet, accountId: 'wallet-od', overdraf
 const fxEur: OpenAccountData = { accountId: 'fx-eur', ownerId: 'platform', kind: 'fx', currency: 'EUR', allowNegativeBalance: true };
 const fxJpy: OpenAccountData = { accountId: 'fx-jpy', ownerId: 'platform', kind: 'fx', currency: 'JPY', allowNegativeBalance: true };
 const walletJpy: OpenAccountData = { accountId: 'wallet-jpy', ownerId: 'alice', kind: 'customer_wallet', currency: 'JPY' };
+const otherWallet: OpenAccountData = { ...wallet, accountId: 'wallet-2', ownerId: 'bob' };
 
 const eur = (amountMinor: number | bigint) => ({ amountMinor: String(amountMinor), currency: 'EUR' });
 const open = (data: OpenAccountData): LedgerCommand => ({ type: 'OpenAccount', data });
-const transfer = (transferId: string, debitAccountId: string, creditAccountId: string, amountMinor: number): Extract<LedgerCommand, { type: 'PostTransfer' }> =>
-  ({ type: 'PostTransfer', data: { transferId, debitAccountId, creditAccountId, amount: eur(amountMinor) } });
+const transfer = (transferId: string, debitAccountId: string, creditAccountId: string, amountMinor: number | bigint, currency = 'EUR'): Extract<LedgerCommand, { type: 'PostTransfer' }> =>
+  ({ type: 'PostTransfer', data: { transferId, debitAccountId, creditAccountId, amount: { amountMinor: String(amountMinor), currency } } });
 const placeHold = (holdId: string, accountId: string, amountMinor: number, expiresAt?: string): LedgerCommand =>
   ({ type: 'PlaceHold', data: { holdId, accountId, amount: eur(amountMinor), paymentId: PAYMENT_ID, ...(expiresAt ? { expiresAt } : {}) } });
-const capture = (holdId: string, amountMinor: number, creditAccountId = 'merchant-1'): LedgerCommand =>
-  ({ type: 'CaptureHold', data: { holdId, accountId: 'wallet-1', creditAccountId, amount: eur(amountMinor), paymentId: PAYMENT_ID } });
+const capture = (holdId: string, amountMinor: number, creditAccountId = 'merchant-1', currency = 'EUR'): Extract<LedgerCommand, { type: 'CaptureHold' }> =>
+  ({ type: 'CaptureHold', data: { holdId, accountId: 'wallet-1', creditAccountId, amount: { amountMinor: String(amountMinor), currency }, paymentId: PAYMENT_ID } });
 const reverse = (transferId: string, originalTransferId: string, amountMinor: number): LedgerCommand =>
   ({ type: 'ReverseTransfer', data: { transferId, originalTransferId, amount: eur(amountMinor) } });
-const funded = (amountMinor = 1000): LedgerCommand[] => [open(funding), open(wallet), open(merchant), open(fees), transfer('t-fund', 'funding-eur', 'wallet-1', amountMinor)];
+const funded = (amountMinor: number | bigint = 1000): LedgerCommand[] => [open(funding), open(wallet), open(merchant), open(fees), transfer('t-fund', 'funding-eur', 'wallet-1', amountMinor)];
 
-function balances(posted: number, pending: number, available: number, currency = 'EUR'): WireBalances {
+function balances(posted: number | bigint, pending: number | bigint, available: number | bigint, currency = 'EUR'): WireBalances {
   return { currency, postedMinor: String(posted), pendingMinor: String(pending), availableMinor: String(available) };
 }
 
 function accountEvents(result: LedgerResult, accountId: string): AccountEvent[] {
   return result.events.filter((event): event is Extract<LedgerEvent, { category: 'account' }> => event.category === 'account' && event.id === accountId).map(({ event }) => event);
 }
+
+/** The outcome a refusal answers with; commands without one (account lifecycle, void, expire) are refused without. */
+const REFUSAL_OUTCOME: Partial<Record<LedgerCommand['type'], LedgerOutcome['type']>> = {
+  PostTransfer: 'TransferRejected', PostLinkedTransfers: 'LinkedTransfersRejected', ExchangeCurrency: 'CurrencyExchangeRejected',
+  ReverseTransfer: 'TransferReversalRejected', PlaceHold: 'HoldRejected', CaptureHold: 'CaptureRejected',
+};
 
 /** given(commands that must all be accepted).when(command, now).then... over the whole ledger. */
 function given(commands: LedgerCommand[]) {
@@ -49,6 +61,11 @@ function given(commands: LedgerCommand[]) {
     if (result.status === 'rejected') throw new Error(`given ${command.type} was rejected: ${result.reasonCode ?? ''}`);
     return result.state;
   }, initialLedgerState());
+  return givenLedger(state);
+}
+
+/** given(a ledger state).when(command, now).then...: for states commands alone do not build (a stream not loaded). */
+function givenLedger(state: LedgerState) {
   return {
     state,
     when: (command: LedgerCommand, now = NOW) => {
@@ -63,6 +80,11 @@ function given(commands: LedgerCommand[]) {
         thenRejected: (reasonCode: LedgerRejectionCode) => {
           expect({ status: result.status, reasonCode: result.reasonCode }).toEqual({ status: 'rejected', reasonCode });
           expect(result.events.filter((event) => event.category === 'account')).toEqual([]);
+          expect(result.balances).toEqual(balancesIn(state.accounts, result.balances.keys()));
+          expect(result.outcome?.type).toBe(REFUSAL_OUTCOME[command.type]);
+          if (result.outcome !== undefined) {
+            expect(result.outcome.data).toMatchObject({ ...command.data, reasonCode, balancesAfter: Object.fromEntries(result.balances) });
+          }
           return result;
         },
         thenReplayed: () => {
@@ -162,6 +184,73 @@ describe('balance flags and limits', () => {
     given(history).when(transfer('t-1', 'wallet-1', 'card-eur', 301)).thenRejected('limit_exceeded');
     given([...history, { type: 'ModifyAccount', data: { accountId: 'card-eur', creditLimitMinor: '1' } }]).when(transfer('t-1', 'wallet-1', 'card-eur', 301))
       .thenAccepted({ 'card-eur': balances(1, 0, 1) });
+  });
+});
+
+describe('PostTransfer', () => {
+  describe('when both accounts are open in the transfer currency', () => {
+    it('debits one account and credits the other by the amount', () => {
+      const command = transfer('t-1', 'wallet-1', 'merchant-1', 300);
+      const result = given(funded()).when(command).thenAccepted();
+      expect(result.outcome).toEqual({ type: 'TransferPosted', data: { ...command.data, debitBalances: balances(700, 0, 700), creditBalances: balances(300, 0, 300) } });
+      expect(accountEvents(result, 'wallet-1')).toEqual([{ type: 'AccountDebited', data: { transferId: 't-1', amountMinor: '300' } }]);
+      expect(accountEvents(result, 'merchant-1')).toEqual([{ type: 'AccountCredited', data: { transferId: 't-1', amountMinor: '300' } }]);
+    });
+
+    it('may take the whole available balance down to zero, and not one minor unit more (insufficient_funds)', () => {
+      given(funded()).when(transfer('t-1', 'wallet-1', 'merchant-1', 1000)).thenAccepted({ 'wallet-1': balances(0, 0, 0), 'merchant-1': balances(1000, 0, 1000) });
+      given(funded()).when(transfer('t-1', 'wallet-1', 'merchant-1', 1001)).thenRejected('insufficient_funds');
+      given(funded()).when(transfer('t-1', 'merchant-1', 'wallet-1', 1)).thenRejected('insufficient_funds');
+    });
+
+    it('keeps amounts beyond Number.MAX_SAFE_INTEGER exact', () => {
+      const large = 10n ** 30n;
+      const result = given(funded(large)).when(transfer('t-1', 'wallet-1', 'merchant-1', large - 1n))
+        .thenAccepted({ 'wallet-1': balances(1, 0, 1), 'merchant-1': balances(large - 1n, 0, large - 1n) });
+      expect(accountEvents(result, 'merchant-1')).toEqual([{ type: 'AccountCredited', data: { transferId: 't-1', amountMinor: String(large - 1n) } }]);
+    });
+  });
+
+  describe('when the debit account has open holds', () => {
+    const held = [...funded(), placeHold('h-1', 'wallet-1', 800)];
+
+    it('may move only what the holds leave available, though posted is more (insufficient_funds)', () => {
+      given(held).when(transfer('t-1', 'wallet-1', 'merchant-1', 200)).thenAccepted({ 'wallet-1': balances(800, 800, 0) });
+      given(held).when(transfer('t-1', 'wallet-1', 'merchant-1', 201)).thenRejected('insufficient_funds');
+    });
+  });
+
+  describe('when an account is not open', () => {
+    const fundedWallet = [open(funding), open(wallet), transfer('t-fund', 'funding-eur', 'wallet-1', 1000)];
+
+    it.each<[string, LedgerCommand[]]>([
+      ['the debit account is', [open(merchant)]],
+      ['the credit account is', fundedWallet],
+      ['both accounts are', []],
+    ])('refuses with account_not_found when %s unopened', (_which, history) => {
+      given(history).when(transfer('t-1', 'wallet-1', 'merchant-1', 100)).thenRejected('account_not_found');
+    });
+  });
+
+  describe('when currencies differ', () => {
+    it('refuses a transfer in another currency than both accounts with currency_mismatch', () => {
+      given(funded()).when(transfer('t-1', 'wallet-1', 'merchant-1', 100, 'USD')).thenRejected('currency_mismatch');
+    });
+
+    it('refuses a transfer between accounts in different currencies with currency_mismatch', () => {
+      given([...funded(), open(walletJpy)]).when(transfer('t-1', 'wallet-1', 'wallet-jpy', 100)).thenRejected('currency_mismatch');
+    });
+
+    it('reports currency_mismatch before insufficient_funds', () => {
+      given([open(wallet), open(walletJpy)]).when(transfer('t-1', 'wallet-jpy', 'wallet-1', 100, 'JPY')).thenRejected('currency_mismatch');
+    });
+  });
+
+  describe('when both sides are the same account', () => {
+    it('refuses with same_account, before account_not_found', () => {
+      given(funded()).when(transfer('t-1', 'wallet-1', 'wallet-1', 100)).thenRejected('same_account');
+      given([]).when(transfer('t-1', 'wallet-1', 'wallet-1', 100)).thenRejected('same_account');
+    });
   });
 });
 
@@ -319,6 +408,124 @@ describe('holds', () => {
     expect(result.outcome).toEqual({ type: 'HoldExpired', data: { holdId: 'h-1', accountId: 'wallet-1', releasedAmountMinor: '400', balances: balances(1000, 0, 1000), expiresAt: IN_A_MINUTE } });
     given([...funded(), placeHold('h-2', 'wallet-1', 1)]).when({ type: 'ExpireHold', data: { holdId: 'h-2', accountId: 'wallet-1' } }, LATER).thenRejected('hold_not_expired');
   });
+
+  describe('PlaceHold', () => {
+    describe('when the account is open with funds', () => {
+      it('may hold the whole available balance, and not one minor unit more (insufficient_funds)', () => {
+        given(funded()).when(placeHold('h-1', 'wallet-1', 1000)).thenAccepted({ 'wallet-1': balances(1000, 1000, 0) });
+        given(funded()).when(placeHold('h-1', 'wallet-1', 1001)).thenRejected('insufficient_funds');
+      });
+
+      it('refuses a hold in another currency with currency_mismatch', () => {
+        given(funded()).when({ type: 'PlaceHold', data: { holdId: 'h-1', accountId: 'wallet-1', amount: { amountMinor: '100', currency: 'USD' }, paymentId: PAYMENT_ID } })
+          .thenRejected('currency_mismatch');
+      });
+    });
+
+    describe('when the account already has an open hold', () => {
+      const onHold = [...funded(), placeHold('h-1', 'wallet-1', 700)];
+
+      it('stacks a second hold on what the first leaves available, and no more (insufficient_funds)', () => {
+        const result = given(onHold).when(placeHold('h-2', 'wallet-1', 300)).thenAccepted({ 'wallet-1': balances(1000, 1000, 0) });
+        expect(accountEvents(result, 'wallet-1')).toEqual([{ type: 'AccountFundsHeld', data: { holdId: 'h-2', amountMinor: '300' } }]);
+        given(onHold).when(placeHold('h-2', 'wallet-1', 301)).thenRejected('insufficient_funds');
+      });
+
+      it('refuses the open hold\'s id with duplicate_hold_id when the caller did not load the hold stream, keeping pending as it was', () => {
+        const { state } = given(onHold);
+        givenLedger({ ...state, holds: new Map() }).when(placeHold('h-1', 'wallet-1', 100)).thenRejected('duplicate_hold_id');
+      });
+    });
+
+    describe('when the account has no debit rule', () => {
+      it('holds beyond zero', () => {
+        given([open(funding)]).when(placeHold('h-1', 'funding-eur', 500)).thenAccepted({ 'funding-eur': balances(0, 500, -500) });
+      });
+    });
+
+    describe('when the account is unopened', () => {
+      it('refuses with account_not_found', () => {
+        given([]).when(placeHold('h-1', 'wallet-1', 100)).thenRejected('account_not_found');
+      });
+    });
+  });
+
+  describe('CaptureHold', () => {
+    describe('when the hold is open', () => {
+      // The merchant already has 50, so the capture's credit is seen adding to it.
+      const open400 = [...funded(), transfer('t-1', 'funding-eur', 'merchant-1', 50), placeHold('h-1', 'wallet-1', 400)];
+
+      it('debits the held account by the hold, ends the hold and credits the receiving account', () => {
+        const command = capture('h-1', 400);
+        const result = given(open400).when(command).thenAccepted();
+        expect(result.outcome).toEqual({ type: 'HoldCaptured', data: { ...command.data, debitBalances: balances(600, 0, 600), creditBalances: balances(450, 0, 450) } });
+        expect(accountEvents(result, 'wallet-1')).toEqual([{ type: 'AccountHoldCaptured', data: { holdId: 'h-1', amountMinor: '400' } }]);
+        expect(accountEvents(result, 'merchant-1')).toEqual([{ type: 'AccountCredited', data: { transferId: 'h-1', amountMinor: '400' } }]);
+      });
+
+      it('captures part of the hold and releases the rest to available', () => {
+        const command = capture('h-1', 150);
+        const result = given(open400).when(command).thenAccepted();
+        expect(result.outcome).toEqual({
+          type: 'HoldCaptured',
+          data: { ...command.data, debitBalances: balances(850, 0, 850), creditBalances: balances(200, 0, 200), releasedAmountMinor: '250' },
+        });
+        expect(accountEvents(result, 'wallet-1')).toEqual([
+          { type: 'AccountHoldCaptured', data: { holdId: 'h-1', amountMinor: '150' } }, { type: 'AccountHoldReleased', data: { holdId: 'h-1', amountMinor: '250' } },
+        ]);
+        expect(accountEvents(result, 'merchant-1')).toEqual([{ type: 'AccountCredited', data: { transferId: 'h-1', amountMinor: '150' } }]);
+      });
+
+      it('refuses more than the hold with amount_exceeds_hold', () => {
+        given(open400).when(capture('h-1', 401)).thenRejected('amount_exceeds_hold');
+      });
+
+      it('refuses a capture into the held account itself with same_account', () => {
+        given(open400).when(capture('h-1', 400, 'wallet-1')).thenRejected('same_account');
+      });
+
+      it('refuses a capture into an unopened account with account_not_found', () => {
+        given(open400).when(capture('h-1', 400, 'merchant-2')).thenRejected('account_not_found');
+      });
+
+      it('refuses a capture into an account in another currency, or in another currency than the hold, with currency_mismatch', () => {
+        given([...open400, open(walletJpy)]).when(capture('h-1', 400, 'wallet-jpy')).thenRejected('currency_mismatch');
+        given(open400).when(capture('h-1', 400, 'merchant-1', 'USD')).thenRejected('currency_mismatch');
+      });
+
+      it('refuses an unknown hold id with hold_not_found', () => {
+        given(open400).when(capture('h-2', 400)).thenRejected('hold_not_found');
+      });
+    });
+
+    describe('when the hold took the whole balance and nothing is available', () => {
+      it('captures anyway: the funds were reserved when the hold was placed', () => {
+        given([...funded(400), placeHold('h-1', 'wallet-1', 400)]).when(capture('h-1', 400))
+          .thenAccepted({ 'wallet-1': balances(0, 0, 0), 'merchant-1': balances(400, 0, 400) });
+      });
+    });
+
+    describe('when the account has two open holds', () => {
+      it('captures one and leaves the other pending', () => {
+        given([...funded(), placeHold('h-0', 'wallet-1', 100), placeHold('h-1', 'wallet-1', 400)]).when(capture('h-1', 400))
+          .thenAccepted({ 'wallet-1': balances(600, 100, 500), 'merchant-1': balances(400, 0, 400) });
+      });
+    });
+
+    describe('when the hold is on another account', () => {
+      it('refuses with hold_not_found', () => {
+        given([...funded(), open(otherWallet), transfer('t-2', 'funding-eur', 'wallet-2', 1000), placeHold('h-1', 'wallet-2', 400)])
+          .when(capture('h-1', 400)).thenRejected('hold_not_found');
+      });
+    });
+
+    describe('when the held account is unopened', () => {
+      it('refuses with account_not_found, but with same_account first when the receiver is the same account', () => {
+        given([open(merchant)]).when(capture('h-1', 400)).thenRejected('account_not_found');
+        given([]).when(capture('h-1', 400, 'wallet-1')).thenRejected('same_account');
+      });
+    });
+  });
 });
 
 describe('balance monitors', () => {
@@ -349,5 +556,19 @@ describe('balance monitors', () => {
     given([...funded(), monitor('low', 'below', 500)]).when(monitor('low', 'below', 500)).thenReplayed();
     const sixteen = Array.from({ length: 16 }, (_, index) => monitor(`m-${index}`, 'above', index));
     given([...funded(), ...sixteen]).when(monitor('m-16', 'above', 99)).thenRejected('monitor_limit_reached');
+  });
+});
+
+describe('purity', () => {
+  it.each<[string, LedgerCommand]>([
+    ['a transfer', transfer('t-1', 'wallet-1', 'merchant-1', 100)],
+    ['a hold', placeHold('h-2', 'wallet-1', 100)],
+    ['a capture', capture('h-1', 150)],
+    ['a void', { type: 'VoidHold', data: { holdId: 'h-1', accountId: 'wallet-1' } }],
+  ])('deciding %s leaves the state it was given untouched', (_name, command) => {
+    const { state } = given([...funded(), placeHold('h-1', 'wallet-1', 400)]);
+    const before = structuredClone(state);
+    expect(decideLedger(command, state, NOW).status).toBe('accepted');
+    expect(state).toEqual(before);
   });
 });

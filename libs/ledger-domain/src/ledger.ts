@@ -3,11 +3,11 @@ import type {
   PostTransferData, RegisterBalanceMonitorData, ReleaseHoldData, ReverseTransferData,
 } from '@clearline/contracts';
 import {
-  decideCloseAccount, decideFreezeAccount, decideModifyAccount, decideOpenAccountCommand, decideRegisterBalanceMonitor, decideUnfreezeAccount,
+  decideCloseAccount, decideFreezeAccount, decideModifyAccount, decideOpenAccount, decideRegisterBalanceMonitor, decideUnfreezeAccount,
 } from './account-decisions.js';
-import { decideCaptureHoldCommand, decideExpireHold, decidePlaceHoldCommand, decideVoidHold } from './hold-decisions.js';
+import { decideCaptureHold, decideExpireHold, decidePlaceHold, decideVoidHold } from './hold-decisions.js';
 import type { LedgerResult, LedgerState } from './ledger-state.js';
-import { decideExchangeCurrency, decidePostLinkedTransfers, decidePostTransferCommand, decideReverseTransfer } from './transfer-decisions.js';
+import { decideExchangeCurrency, decidePostLinkedTransfers, decidePostTransfer, decideReverseTransfer } from './transfer-decisions.js';
 
 /** Every command the ledger decides; the data types are the contracts in libs/contracts. */
 export type LedgerCommand =
@@ -34,7 +34,7 @@ export type LedgerCommand =
 export function decideLedger(command: LedgerCommand, state: LedgerState, now: Date): LedgerResult {
   switch (command.type) {
     case 'OpenAccount':
-      return decideOpenAccountCommand(command.data, state);
+      return decideOpenAccount(command.data, state);
     case 'ModifyAccount':
       return decideModifyAccount(command.data, state);
     case 'FreezeAccount':
@@ -46,7 +46,7 @@ export function decideLedger(command: LedgerCommand, state: LedgerState, now: Da
     case 'RegisterBalanceMonitor':
       return decideRegisterBalanceMonitor(command.data, state);
     case 'PostTransfer':
-      return decidePostTransferCommand(command.data, state);
+      return decidePostTransfer(command.data, state);
     case 'PostLinkedTransfers':
       return decidePostLinkedTransfers(command.data, state);
     case 'ExchangeCurrency':
@@ -54,9 +54,9 @@ export function decideLedger(command: LedgerCommand, state: LedgerState, now: Da
     case 'ReverseTransfer':
       return decideReverseTransfer(command.data, state);
     case 'PlaceHold':
-      return decidePlaceHoldCommand(command.data, state, now);
+      return decidePlaceHold(command.data, state, now);
     case 'CaptureHold':
-      return decideCaptureHoldCommand(command.data, state, now);
+      return decideCaptureHold(command.data, state, now);
     case 'VoidHold':
       return decideVoidHold(command.data, state);
     case 'ExpireHold':

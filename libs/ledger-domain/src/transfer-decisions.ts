@@ -37,7 +37,7 @@ function recordedRejection(state: LedgerState, transferId: string, reasonCode: L
   return rejected(state, reasonCode, accountIds, outcome, [{ category: 'transfer', id: transferId, event: outcome }]);
 }
 
-export function decidePostTransferCommand(command: PostTransferData, state: LedgerState): LedgerResult {
+export function decidePostTransfer(command: PostTransferData, state: LedgerState): LedgerResult {
   const amountMinor = positiveAmount(command.amount.amountMinor);
   const accountIds = [command.debitAccountId, command.creditAccountId];
   const before = balancesRecord(new LedgerDraft(state).balances(accountIds));
