@@ -17,6 +17,12 @@
 //       5,500/s): an open loop submits on a schedule; latency = result resolved (append committed)
 //       - scheduled submit time (so a late submit counts against us). p50 / p99.
 //   (c) row locks: ROW_LOCK_WORKERS workers, each a loop of one transaction per transfer.
+//   (d) the ledger service's command path through Kafka (MessageConsumer as apps/ledger runs it,
+//       LedgerCommandHandler, the same writer): `kafkaTransfers` published first, then consumed;
+//       transfers committed per second from the first handled to the last.
+//   (e) the same at a fixed offered rate (5,000/s, or 50 % of (d): the publisher now shares the
+//       process; or --kafka-rate=N): latency = result committed - scheduled publish time (publish,
+//       broker, fetch, chunk, batch, append).
 // Output: progress lines, a table, where the batch writer's time goes, then ONE final line of JSON
 // on stdout (the last line). See docs/benchmarks.md ("Ledger").
 import 'reflect-metadata';
@@ -24,6 +30,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
 import { benchSize, fmt, median, percentile, postgresSettings, printTable, round } from './bench-support.mjs';
 
 const SERVER_URL = (process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
@@ -41,8 +48,8 @@ const ROW_LOCK_WORKERS = 16;
 const POOL_SIZE = 20;
 
 const SIZES = {
-  full: { reps: 3, saturationMs: 15_000, latencyMs: 10_000, rowLockMs: 15_000 },
-  quick: { reps: 1, saturationMs: 4_000, latencyMs: 3_000, rowLockMs: 4_000 },
+  full: { reps: 3, saturationMs: 15_000, latencyMs: 10_000, rowLockMs: 15_000, kafkaTransfers: 30_000 },
+  quick: { reps: 1, saturationMs: 4_000, latencyMs: 3_000, rowLockMs: 4_000, kafkaTransfers: 6_000 },
 };
 
 const walletId = (index) => `w${String(index).padStart(5, '0')}`;
@@ -277,6 +284,144 @@ async function rowLocks(pool, next, durationMs) {
   return { value: committed / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
 }
 
+// ---------------------------------------------------------------------------- through Kafka ---
+
+const KAFKA_PARTITIONS = 3;
+const PUBLISH_CHUNK = 1_000;
+
+/**
+ * The ledger service's own command path, in this process: PostTransfer envelopes on a Kafka topic
+ * of the run's own (3 partitions, like ledger.commands), a MessageConsumer as apps/ledger configures
+ * it (inbox, chunks of up to 100, handlerConcurrency 'chunk', 3 partitions at once) and the
+ * service's LedgerCommandHandler submitting to the same writer as rows (a) and (b).
+ */
+async function setUpKafkaPath(pool) {
+  const messaging = await import('@clearline/messaging');
+  const { contractFor } = await import('@clearline/contracts');
+  const { LedgerCommandHandler } = await import('../../apps/ledger/dist/ledger-command.handler.js');
+  await (await import('@clearline/postgres')).migrate(pool, [messaging.messagingMigrations]);
+  const settings = { ...messaging.kafkaSettingsFromEnv('clearline-bench-ledger'), logLevel: 'nothing' };
+  const handler = new LedgerCommandHandler(messaging.silentLogger);
+  const topics = [];
+  const groups = [];
+  const schemaVersion = contractFor('PostTransfer').schemaVersion;
+  const envelopeOf = (command) => {
+    const id = randomUUID();
+    return { id, type: command.type, schemaVersion, data: command.data, metadata: { correlationId: id, causationId: id, occurredAt: new Date().toISOString(), producer: 'bench-ledger' } };
+  };
+
+  /** A fresh topic with a publisher to it, and a consumer of it (started on demand) that calls `onResult`. */
+  async function lane(writer, onResult) {
+    const topic = `bench.ledger.${randomUUID().slice(0, 8)}`;
+    await messaging.ensureTopics(settings, [topic], { partitions: KAFKA_PARTITIONS });
+    topics.push(topic);
+    const groupId = `bench-ledger-${randomUUID().slice(0, 8)}`;
+    groups.push(groupId);
+    const publisher = new messaging.MessagePublisher({ settings, producerName: 'bench-ledger', logger: messaging.silentLogger, metrics: new Registry(), topicOverride: () => topic });
+    await publisher.connect();
+    const consumer = new messaging.MessageConsumer({
+      settings, groupId, topics: [topic], pool, logger: messaging.silentLogger, metrics: new Registry(),
+      handlerConcurrency: 'chunk', partitionsConsumedConcurrently: KAFKA_PARTITIONS,
+      handle: async (envelope) => {
+        const result = await handler.handle(envelope, writer);
+        onResult(envelope, result);
+      },
+    });
+    return {
+      publisher,
+      consumer,
+      close: async () => {
+        await consumer.stop();
+        await publisher.disconnect();
+      },
+    };
+  }
+
+  async function cleanUp() {
+    if (topics.length > 0) await messaging.deleteTopics(settings, topics).catch(() => undefined);
+    if (groups.length > 0) await pool.query('delete from messaging.inbox where consumer_group = any($1)', [groups]);
+  }
+  return { lane, envelopeOf, cleanUp };
+}
+
+/** (d) `count` transfers published first, then consumed: transfers committed per second, first handled to last. */
+async function kafkaSaturation(kafka, writer, next, count) {
+  let handled = 0;
+  let accepted = 0;
+  let firstAt;
+  let lastAt;
+  let done;
+  const allHandled = new Promise((resolve) => {
+    done = resolve;
+  });
+  const { publisher, consumer, close } = await kafka.lane(writer, (_, result) => {
+    const now = performance.now();
+    firstAt ??= now;
+    lastAt = now;
+    handled += 1;
+    if (result.status === 'accepted') accepted += 1;
+    if (handled === count) done();
+  });
+  try {
+    for (let sent = 0; sent < count; sent += PUBLISH_CHUNK) {
+      const envelopes = [];
+      for (let index = sent; index < Math.min(count, sent + PUBLISH_CHUNK); index += 1) envelopes.push(kafka.envelopeOf(transferCommand(next())));
+      await publisher.publish(envelopes);
+    }
+    const before = writer.stats();
+    await consumer.start();
+    await allHandled;
+    const seconds = (lastAt - firstAt) / 1_000;
+    return { value: (handled - 1) / seconds, accepted, breakdown: breakdownOf(before, writer.stats(), lastAt - firstAt) };
+  } finally {
+    await close();
+  }
+}
+
+/** (e) Open loop through Kafka at `ratePerSecond`: latency from the scheduled publish to the committed result. */
+async function kafkaFixedRate(kafka, writer, next, ratePerSecond, durationMs) {
+  const scheduled = new Map();
+  const latencies = [];
+  const { publisher, consumer, close } = await kafka.lane(writer, (envelope) => {
+    const at = scheduled.get(envelope.id);
+    if (at === undefined) return;
+    scheduled.delete(envelope.id);
+    latencies.push(performance.now() - at);
+  });
+  try {
+    await consumer.start();
+    const total = Math.round((ratePerSecond * durationMs) / 1_000);
+    const started = performance.now();
+    let sent = 0;
+    // One publish in flight; what falls due meanwhile goes in the next one (a producer's linger),
+    // since a publish per due message would measure kafkajs' request queue, not the ledger.
+    let publishing = Promise.resolve();
+    let waiting = [];
+    const flush = () => {
+      const envelopes = waiting;
+      waiting = [];
+      return publisher.publish(envelopes);
+    };
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * ratePerSecond) / 1_000) + 1);
+      for (; sent < due; sent += 1) {
+        const envelope = kafka.envelopeOf(transferCommand(next()));
+        scheduled.set(envelope.id, started + (sent * 1_000) / ratePerSecond);
+        waiting.push(envelope);
+      }
+      if (waiting.length > 0) publishing = publishing.then(() => (waiting.length > 0 ? flush() : undefined));
+      await sleep(1);
+    }
+    await publishing;
+    const deadline = performance.now() + 30_000;
+    while (latencies.length < total && performance.now() < deadline) await sleep(20);
+    latencies.sort((a, b) => a - b);
+    return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1), samples: latencies.length, missing: total - latencies.length };
+  } finally {
+    await close();
+  }
+}
+
 // ------------------------------------------------------------------------------ coordinator ---
 
 async function prepareDatabase(pg) {
@@ -304,6 +449,10 @@ async function prepareDatabase(pg) {
 
 async function main(argv) {
   const { quick, size } = benchSize(argv, SIZES);
+  // --kafka-rate=N: row (e) at N transfers/s instead of 5,000 or 50 % of (d).
+  const kafkaRateArgument = argv.find((argument) => argument.startsWith('--kafka-rate='));
+  const kafkaRateOption = kafkaRateArgument === undefined ? undefined : Number(kafkaRateArgument.slice('--kafka-rate='.length));
+  if (kafkaRateOption !== undefined && !(Number.isInteger(kafkaRateOption) && kafkaRateOption > 0)) throw new RangeError(`--kafka-rate must be a positive integer, got '${kafkaRateArgument}'`);
 
   const { default: pg } = await import('pg');
   const { createPool, migrate } = await import('@clearline/postgres');
@@ -341,7 +490,8 @@ async function main(argv) {
     const setupSeconds = (performance.now() - setupStarted) / 1_000;
     console.log(`setup: ${ACCOUNTS.toLocaleString('en-US')} wallets opened and funded through the batch writer, and the balances table, in ${setupSeconds.toFixed(1)} s`);
 
-    const runs = { saturation: [], latency: [], rowLock: [] };
+    const kafka = await setUpKafkaPath(pool);
+    const runs = { saturation: [], latency: [], rowLock: [], kafkaSaturation: [], kafkaLatency: [] };
     for (let rep = 0; rep < size.reps; rep += 1) {
       const next = generator(1_000 + rep);
       const order = rep % 2 === 0 ? ['ours', 'rowLock'] : ['rowLock', 'ours'];
@@ -364,10 +514,27 @@ async function main(argv) {
         const latency = await fixedRate(writer, next, rate, size.latencyMs);
         runs.latency.push({ ...latency, rate });
         console.log(`[rep ${rep + 1}/${size.reps}] (b) batch writer at ${fmt(rate)}/s offered: p50 ${fmt(latency.p50)} ms, p99 ${fmt(latency.p99)} ms, max ${fmt(latency.max)} ms (${latency.samples} transfers, ${latency.failed} failed)`);
+        await pool.query('checkpoint');
+        const viaKafka = await kafkaSaturation(kafka, writer, next, size.kafkaTransfers);
+        runs.kafkaSaturation.push(viaKafka);
+        console.log(
+          `[rep ${rep + 1}/${size.reps}] (d) through Kafka at saturation: ${fmt(viaKafka.value)} transfers/s ` +
+            `(${fmt(size.kafkaTransfers)} published first, ${viaKafka.breakdown.commands_per_batch} per batch, ${viaKafka.accepted} accepted)`,
+        );
+        // Half of (d): in (e) the publisher runs beside the consumer on the same two cores, which (d) spared it.
+        const kafkaRate = kafkaRateOption ?? (viaKafka.value >= TARGET_RATE_PER_S * 2 ? TARGET_RATE_PER_S : Math.floor((viaKafka.value * 0.5) / 100) * 100);
+        await pool.query('checkpoint');
+        const kafkaLatency = await kafkaFixedRate(kafka, writer, next, kafkaRate, size.latencyMs);
+        runs.kafkaLatency.push({ ...kafkaLatency, rate: kafkaRate });
+        console.log(
+          `[rep ${rep + 1}/${size.reps}] (e) through Kafka at ${fmt(kafkaRate)}/s offered: p50 ${fmt(kafkaLatency.p50)} ms, p99 ${fmt(kafkaLatency.p99)} ms, ` +
+            `max ${fmt(kafkaLatency.max)} ms (${kafkaLatency.samples} transfers, ${kafkaLatency.missing} missing)`,
+        );
       }
     }
     const stats = writer.stats();
     await writer.stop();
+    await kafka.cleanUp();
 
     const transfersPerSecond = median(runs.saturation.map((run) => run.value));
     const rowLockPerSecond = median(runs.rowLock.map((run) => run.value));
@@ -375,6 +542,10 @@ async function main(argv) {
     const p50 = median(runs.latency.map((run) => run.p50));
     const p99 = median(runs.latency.map((run) => run.p99));
     const ratio = transfersPerSecond / rowLockPerSecond;
+    const kafkaPerSecond = median(runs.kafkaSaturation.map((run) => run.value));
+    const kafkaLatencyRate = Math.min(...runs.kafkaLatency.map((run) => run.rate));
+    const kafkaP50 = median(runs.kafkaLatency.map((run) => run.p50));
+    const kafkaP99 = median(runs.kafkaLatency.map((run) => run.p99));
     const breakdown = runs.saturation[Math.floor(runs.saturation.length / 2)].breakdown;
     const rows = [
       ['(a) batch writer, saturation (transfers/s)', fmt(transfersPerSecond), runs.saturation.map((run) => fmt(run.value)).join(' / ')],
@@ -382,6 +553,9 @@ async function main(argv) {
       [`(b) batch writer, p99 at ${fmt(latencyRate)}/s (ms)`, fmt(p99), runs.latency.map((run) => fmt(run.p99)).join(' / ')],
       [`(c) row locks, ${ROW_LOCK_WORKERS} workers (transfers/s)`, fmt(rowLockPerSecond), runs.rowLock.map((run) => fmt(run.value)).join(' / ')],
       ['ratio (a) / (c)', ratio.toFixed(2), ''],
+      ['(d) through Kafka, saturation (transfers/s)', fmt(kafkaPerSecond), runs.kafkaSaturation.map((run) => fmt(run.value)).join(' / ')],
+      [`(e) through Kafka, p50 at ${fmt(kafkaLatencyRate)}/s (ms)`, fmt(kafkaP50), runs.kafkaLatency.map((run) => fmt(run.p50)).join(' / ')],
+      [`(e) through Kafka, p99 at ${fmt(kafkaLatencyRate)}/s (ms)`, fmt(kafkaP99), runs.kafkaLatency.map((run) => fmt(run.p99)).join(' / ')],
     ];
     printTable(['row', 'median', 'runs'], rows);
     const ms = breakdown.ms;
@@ -413,11 +587,17 @@ async function main(argv) {
       p99_ms_at_rate: round(p99),
       row_lock_transfers_per_s: round(rowLockPerSecond),
       ratio_vs_row_lock: Math.round(ratio * 100) / 100,
+      kafka_transfers_per_s: round(kafkaPerSecond),
+      kafka_latency_rate_per_s: kafkaLatencyRate,
+      kafka_p50_ms_at_rate: round(kafkaP50),
+      kafka_p99_ms_at_rate: round(kafkaP99),
       goals,
       runs: {
         saturation: runs.saturation.map((run) => round(run.value)),
         latency: runs.latency.map((run) => ({ rate: run.rate, p50: round(run.p50), p99: round(run.p99), max: round(run.max) })),
         row_lock: runs.rowLock.map((run) => ({ transfers_per_s: round(run.value), p50_ms: round(run.p50), p99_ms: round(run.p99) })),
+        kafka_saturation: runs.kafkaSaturation.map((run) => ({ transfers_per_s: round(run.value), commands_per_batch: run.breakdown.commands_per_batch })),
+        kafka_latency: runs.kafkaLatency.map((run) => ({ rate: run.rate, p50: round(run.p50), p99: round(run.p99), max: round(run.max), missing: run.missing })),
       },
       breakdown_saturation_median_run: breakdown,
       writer_totals: { batches: stats.batches, commands: stats.commands, events: stats.events, conflicts: stats.conflicts },
