@@ -1,11 +1,12 @@
 // Proves MessagePublisher against a real Kafka: each message lands on its topic with the contract's
 // key, the whole envelope as JSON and the standard headers; a custom key wins; an invalid message
-// fails the call before anything is sent; and ensureTopics is idempotent.
+// fails the call before anything is sent, or, when the caller asks, goes to the dead-letter topic
+// with the reason while the rest is published; and ensureTopics is idempotent.
 import { randomUUID } from 'node:crypto';
-import { ContractViolationError, MessageHeaders, type MessageEnvelope } from '@clearline/contracts';
+import { ContractViolationError, deadLetterTopicOf, MessageHeaders, type MessageEnvelope } from '@clearline/contracts';
 import { Registry } from 'prom-client';
 import { MessagePublisher } from './message-publisher.js';
-import { headerText } from './message-headers.js';
+import { DeadLetterHeaders, headerText } from './message-headers.js';
 import { MetricNames } from './messaging.metrics.js';
 import { readRecords, testLogger, testSettings, uniqueSuffix } from './messaging.test-kit.js';
 import { riskAssessed } from './test-envelopes.js';
@@ -113,6 +114,37 @@ describe('MessagePublisher', () => {
       expect(await endOffsets(topic)).toBe(0);
       await publisher.publish([riskAssessed()]);
       expect(await endOffsets(topic)).toBe(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "with invalid: 'dead_letter', sends a message that breaks its contract to the dead-letter topic with the reason, and the rest to their topic",
+    async () => {
+      const topic = await freshTopic(1);
+      const deadLetterTopic = deadLetterTopicOf(topic);
+      await ensureTopics(settings, [deadLetterTopic], { partitions: 1 });
+      createdTopics.push(deadLetterTopic);
+      const publisher = await connectedPublisher(topic);
+      const before = riskAssessed();
+      const invalid = { ...riskAssessed(), data: { paymentId: randomUUID(), score: 500 } } as MessageEnvelope;
+      const after = riskAssessed();
+
+      await publisher.publish([before, invalid, after], { invalid: 'dead_letter' });
+
+      const published = await readRecords(settings, topic, 2);
+      expect(published.map((record) => headerText(record.headers, MessageHeaders.messageId))).toEqual([before.id, after.id]);
+      const [deadLetter, ...more] = await readRecords(settings, deadLetterTopic, 1);
+      expect(more).toEqual([]);
+      expect(JSON.parse(deadLetter?.value?.toString('utf8') ?? 'null')).toEqual(invalid);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.reason)).toMatch(/^RiskAssessed: data/);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.originalTopic)).toBe(topic);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.consumerGroup)).toBe('producer:it');
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.attempts)).toBe('0');
+      // A message of an unknown type has no topic at all: the call still fails, sending nothing.
+      const unknown = { ...riskAssessed(), type: 'NoSuchMessage' } as MessageEnvelope;
+      await expect(publisher.publish([riskAssessed(), unknown], { invalid: 'dead_letter' })).rejects.toThrow(ContractViolationError);
+      expect(await endOffsets(topic)).toBe(2);
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,9 +1,9 @@
-import { assertValidEnvelope, contractFor, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
+import { assertValidEnvelope, contractFor, deadLetterTopicOf, isContractType, validateEnvelope, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
 import kafkajs, { type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { createKafka, type KafkaSettings } from './kafka-settings.js';
 import { silentLogger, type Logger } from './logger.js';
-import { envelopeHeaders } from './message-headers.js';
+import { deadLetterHeaders, envelopeHeaders } from './message-headers.js';
 import { messagingMetrics, type MessagingMetrics } from './messaging.metrics.js';
 
 const { Partitioners } = kafkajs;
@@ -44,6 +44,15 @@ export interface PublishOptions {
    * relay keys by event-store stream id, so that one stream's events stay in one partition, in order.
    */
   key?: (envelope: ContractEnvelope) => string;
+  /**
+   * What an envelope that breaks its contract does. 'throw' (default): the whole call fails and
+   * nothing is sent, since for most callers it is a programming error. 'dead_letter': it goes, in
+   * the same batch, to its topic's dead-letter twin with the reason (dlq-* headers, partition and
+   * offset -1, group `producer:<producerName>`), and the rest is published. For the outbox relay:
+   * an event stored long ago that no longer passes its contract must not stop every later event.
+   * An envelope of an unknown type still fails the call: it has no topic.
+   */
+  invalid?: 'throw' | 'dead_letter';
 }
 
 /** Where the broker stored a batch: one entry per topic partition written. */
@@ -99,12 +108,50 @@ export class MessagePublisher {
     if (envelopes.length > MAX_PUBLISH_BATCH) {
       throw new RangeError(`MessagePublisher: ${envelopes.length} messages in one publish, above the ${MAX_PUBLISH_BATCH} allowed`);
     }
-    const topicMessages = this.toTopicMessages(envelopes.map((envelope) => assertValidEnvelope(envelope)), options);
+    const { valid, rejected } = this.validate(envelopes, options);
+    const topicMessages = this.toTopicMessages(valid, options);
+    for (const { envelope, reason } of rejected) this.addDeadLetter(topicMessages, envelope, reason, options);
     if (topicMessages.length === 0) return [];
     const metadata = await this.producer.sendBatch({ topicMessages, acks: -1, timeout: ACK_TIMEOUT_MS });
     for (const { topic, messages } of topicMessages) this.metrics.published.inc({ topic }, messages.length);
     this.logger.debug({ producer: this.options.producerName, count: envelopes.length, topics: topicMessages.map((entry) => entry.topic) }, 'published messages');
     return metadata.map((entry) => ({ topic: entry.topicName, partition: entry.partition, baseOffset: entry.baseOffset ?? '-1' }));
+  }
+
+  private validate(envelopes: readonly MessageEnvelope[], options: PublishOptions): { valid: ContractEnvelope[]; rejected: { envelope: MessageEnvelope; reason: string }[] } {
+    if (options.invalid !== 'dead_letter') return { valid: envelopes.map((envelope) => assertValidEnvelope(envelope)), rejected: [] };
+    const valid: ContractEnvelope[] = [];
+    const rejected: { envelope: MessageEnvelope; reason: string }[] = [];
+    for (const envelope of envelopes) {
+      const result = validateEnvelope(envelope);
+      if (result.valid) valid.push(result.envelope);
+      else if (isContractType(envelope.type)) rejected.push({ envelope, reason: result.reason });
+      else assertValidEnvelope(envelope);
+    }
+    return { valid, rejected };
+  }
+
+  /** Adds an envelope that broke its contract to the batch, bound for its topic's dead-letter twin. */
+  private addDeadLetter(topicMessages: TopicMessages[], envelope: MessageEnvelope, reason: string, options: PublishOptions): void {
+    const contractEnvelope = envelope as ContractEnvelope;
+    const originalTopic = this.options.topicOverride?.(contractEnvelope) ?? contractFor(envelope.type).topic;
+    const topic = deadLetterTopicOf(originalTopic);
+    let headers: Record<string, string> = {};
+    try {
+      headers = envelopeHeaders(envelope);
+    } catch {
+      // Metadata broken too: the dlq-* headers and the value still say everything.
+    }
+    const producer = `producer:${this.options.producerName}`;
+    const message: Message = {
+      key: options.key?.(contractEnvelope) ?? envelope.id,
+      value: JSON.stringify(envelope),
+      headers: deadLetterHeaders(headers, { reason, topic: originalTopic, partition: -1, offset: '-1', consumerGroup: producer, failedAt: new Date(), attempts: 0 }),
+    };
+    this.logger.error({ producer: this.options.producerName, messageId: envelope.id, messageType: envelope.type, reason, deadLetterTopic: topic }, 'message breaks its contract; sent to the dead-letter topic instead');
+    const existing = topicMessages.find((entry) => entry.topic === topic);
+    if (existing) existing.messages.push(message);
+    else topicMessages.push({ topic, messages: [message] });
   }
 
   private toTopicMessages(envelopes: readonly ContractEnvelope[], options: PublishOptions): TopicMessages[] {

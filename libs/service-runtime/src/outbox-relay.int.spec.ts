@@ -7,8 +7,9 @@
 // failing publish (an error, a missing topic) never advances the checkpoint and everything is published
 // after recovery; a publish in flight holds no transaction open, so a slow Kafka does not hold back the
 // other readers of $all; stop() during a leadership attempt leaves nothing running; a relay that takes
-// the lead but cannot start publishing makes start() fail; and a checkpoint an operator sets back is
-// replayed from.
+// the lead but cannot start publishing makes start() fail; a checkpoint an operator sets back is
+// replayed from; and a stored event that breaks its contract goes to the dead-letter topic with the
+// reason instead of stopping the relay.
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { compareAllPositions, PostgresEventStore, type AllPosition } from '@clearline/event-store';
@@ -466,6 +467,33 @@ describe('OutboxRelay', () => {
     await expect(relay.start()).rejects.toThrow(/does not exist/);
     await relay.stop();
     expect(await advisoryLockHolders(database.pool, 'outbox-relay-int-spec')).toBe(0);
+  });
+
+  it('sends a stored event that breaks its contract to the dead-letter topic with the reason and goes on with the events after it', async () => {
+    const categories = freshCategories();
+    const topics = await freshTopics();
+    await topics.createDeadLetter();
+    const publisher = await connectedPublisher(topics);
+    const name = `relay-${uniqueSuffix()}`;
+    const appended = await appendPayments(database.store, categories, 2);
+    // Stored by an older or buggy writer: a contract type whose data no longer passes its schema.
+    const poisonedStream = `${categories.payment}-${randomUUID()}`;
+    const poisoned = { id: randomUUID(), type: 'PaymentCaptured', data: { paymentId: 'not-a-uuid' }, metadata: { correlationId: randomUUID(), causationId: randomUUID(), occurredAt: new Date().toISOString(), producer: 'payments' } };
+    await database.store.appendToStream(poisonedStream, [poisoned]);
+    await appendPayments(database.store, categories, 2, appended);
+
+    await relayOf({ name, categories: ownedBy(categories), publisher }).start();
+    await waitForCheckpoint(name, await database.lastPositionOf(ownedBy(categories)));
+
+    const records = await readTopics(settings, [topics.payments, topics.risk]);
+    expect(records).toHaveLength(publishedIds(appended).length);
+    expectNothingLostInStreamOrder(records, appended);
+    const [deadLetter, ...more] = await readTopics(settings, [topics.paymentsDeadLetter]);
+    expect(more).toEqual([]);
+    expect(deadLetter?.messageId).toBe(poisoned.id);
+    expect(deadLetter?.key).toBe(poisonedStream);
+    expect(deadLetter?.allHeaders['dlq-reason']).toMatch(/^PaymentCaptured: data/);
+    expect(deadLetter?.allHeaders['dlq-consumer-group']).toMatch(/^producer:outbox-relay-it-/);
   });
 });
 

@@ -2,7 +2,7 @@
 // Kafka topics, contract-valid payment events, a publisher whose calls a test can script (fail, hang,
 // record), and a reader that returns everything a set of topics holds, in partition order.
 import { randomUUID } from 'node:crypto';
-import { contractFor, MessageHeaders, type MessageEnvelope } from '@clearline/contracts';
+import { contractFor, deadLetterTopicOf, MessageHeaders, type MessageEnvelope } from '@clearline/contracts';
 import { eventStoreMigrations, PostgresEventStore, type AllPosition, type NewEvent } from '@clearline/event-store';
 import {
   createKafka,
@@ -254,12 +254,21 @@ export class TestTopics {
     return this.topicOf({ type: 'RiskAssessed' });
   }
 
+  /** Where the relay sends payment events that break their contract. Created on demand (createDeadLetter). */
+  get paymentsDeadLetter(): string {
+    return deadLetterTopicOf(this.payments);
+  }
+
   async create(topics: string[] = [this.payments, this.risk]): Promise<void> {
     await ensureTopics(this.settings, topics, { partitions: 3 });
   }
 
+  async createDeadLetter(): Promise<void> {
+    await ensureTopics(this.settings, [this.paymentsDeadLetter], { partitions: 1 });
+  }
+
   async delete(): Promise<void> {
-    await deleteTopics(this.settings, [this.payments, this.risk]);
+    await deleteTopics(this.settings, [this.payments, this.risk, this.paymentsDeadLetter]);
   }
 }
 
@@ -270,6 +279,8 @@ export interface PublishedRecord {
   key: string | null;
   messageId: string | undefined;
   headers: Record<string, string | undefined>;
+  /** Every header as text, the dead-letter ones (dlq-*) included. */
+  allHeaders: Record<string, string | undefined>;
   envelope: MessageEnvelope;
 }
 
@@ -307,6 +318,7 @@ export async function readTopics(settings: KafkaSettings, topics: string[], time
           key: message.key === null ? null : message.key.toString('utf8'),
           messageId: headers[MessageHeaders.messageId],
           headers,
+          allHeaders: Object.fromEntries(Object.keys(message.headers ?? {}).map((name) => [name, headerText(message.headers, name)])),
           envelope: JSON.parse(message.value?.toString('utf8') ?? 'null') as MessageEnvelope,
         });
         if (offset + 1n >= (ends.get(partitionKey) ?? 0n)) remaining.delete(partitionKey);

@@ -180,7 +180,9 @@ export class OutboxRelay {
     const envelopes = events.filter((event) => isContractType(event.type)).map(toEnvelope);
     if (envelopes.length === 0) return;
     const streamIds = new Map(events.map((event) => [event.id, event.streamId]));
-    await this.options.publisher.publish(envelopes, { key: (envelope) => streamIds.get(envelope.id) ?? envelope.id });
+    // An event that breaks its contract (stored by an older or buggy version) goes to the dead-letter
+    // topic with the reason, loudly, instead of stopping every later event of the service forever.
+    await this.options.publisher.publish(envelopes, { key: (envelope) => streamIds.get(envelope.id) ?? envelope.id, invalid: 'dead_letter' });
   }
 }
 
