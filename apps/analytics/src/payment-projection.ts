@@ -1,11 +1,12 @@
 import type {
-  OpenAccountData, PaymentAuthorizedData, PaymentDeclinedData, PaymentRequestedData, RiskAssessedData,
+  PaymentAuthorizedData, PaymentDeclinedData, PaymentRequestedData, RiskAssessedData,
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
+import { projectAccountEvent, projectTransferEvent } from './ledger-projection.js';
 
 /** The event categories the read models are built from. */
-export const PROJECTED_CATEGORIES = ['payment', 'risk', 'account'];
+export const PROJECTED_CATEGORIES = ['payment', 'risk', 'account', 'transfer'];
 
 /**
  * Applies one event to the read models, inside the subscription's transaction (the checkpoint
@@ -13,6 +14,9 @@ export const PROJECTED_CATEGORIES = ['payment', 'risk', 'account'];
  * takes what it needs from the store, and new event types must not break old projections.
  */
 export async function projectEvent(event: RecordedEvent, client: PoolClient): Promise<void> {
+  // The ledger's streams have their own projection (ledger-projection.ts).
+  if (event.category === 'account') return projectAccountEvent(event, client);
+  if (event.category === 'transfer') return projectTransferEvent(event, client);
   const at = event.recordedAt;
   const position = event.globalPosition.toString();
   switch (event.type) {
@@ -67,26 +71,6 @@ export async function projectEvent(event: RecordedEvent, client: PoolClient): Pr
       return setStatus(client, event, 'captured', 'captured_at');
     case 'PaymentSettled':
       return setStatus(client, event, 'settled', 'settled_at');
-    case 'AccountOpened': {
-      const data = event.data as OpenAccountData;
-      await client.query(
-        `insert into analytics.account_balances (account_id, owner_id, kind, currency, opened_at, updated_at) values ($1, $2, $3, $4, $5, $5)
-         on conflict (account_id) do nothing`,
-        [data.accountId, data.ownerId, data.kind, data.currency, at],
-      );
-      return;
-    }
-    case 'AccountDebited':
-      return changeBalance(client, event, { posted: -1, pending: 0 });
-    case 'AccountCredited':
-      return changeBalance(client, event, { posted: 1, pending: 0 });
-    case 'AccountFundsHeld':
-      return changeBalance(client, event, { posted: 0, pending: 1 });
-    case 'AccountHoldCaptured':
-      // Posts the captured amount out of the hold; the rest of a partial capture comes as AccountHoldReleased.
-      return changeBalance(client, event, { posted: -1, pending: -1 });
-    case 'AccountHoldReleased':
-      return changeBalance(client, event, { posted: 0, pending: -1 });
     default:
       return;
   }
@@ -98,19 +82,5 @@ async function setStatus(client: PoolClient, event: RecordedEvent, status: strin
   await client.query(
     `update analytics.payments set status = $2, updated_at = $3, last_position = $4${setTime} where payment_id = $1`,
     [paymentId, status, event.recordedAt, event.globalPosition.toString()],
-  );
-}
-
-type Direction = -1 | 0 | 1;
-
-/** Balance changes from the account streams' own events: each balance moves by the amount times its direction. */
-async function changeBalance(client: PoolClient, event: RecordedEvent, directions: { posted: Direction; pending: Direction }): Promise<void> {
-  const amountMinor = (event.data as { amountMinor: string }).amountMinor;
-  const accountId = event.streamId.slice('account-'.length);
-  await client.query(
-    `update analytics.account_balances
-       set posted_minor = posted_minor + $2::numeric * $3, pending_minor = pending_minor + $2::numeric * $4, updated_at = $5
-     where account_id = $1`,
-    [accountId, amountMinor, directions.posted, directions.pending, event.recordedAt],
   );
 }

@@ -4,6 +4,8 @@ import { LOGGER, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
 import type { Pool, PoolClient } from 'pg';
 import { projectEvent, PROJECTED_CATEGORIES } from './payment-projection.js';
 
+export const PROJECTION_SUBSCRIPTION_ID = 'analytics:read-models:v2';
+
 /** Keeps the read models current by tailing the event store (history first, then live). */
 @Injectable()
 export class ProjectionWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -13,7 +15,8 @@ export class ProjectionWorker implements OnApplicationBootstrap, BeforeApplicati
     this.subscription = new CatchUpSubscription({
       store,
       pool,
-      subscriptionId: 'analytics:read-models',
+      // The version moves whenever a migration empties the read models for a rebuild (0002 did).
+      subscriptionId: PROJECTION_SUBSCRIPTION_ID,
       categories: PROJECTED_CATEGORIES,
       batchSize: 500,
       handle: async (events: RecordedEvent[], client: PoolClient) => {

@@ -68,6 +68,7 @@ export class ReadModelsController {
       ownerId: row.owner_id,
       kind: row.kind,
       currency: row.currency,
+      status: row.status,
       balances: { postedMinor: posted.toString(), pendingMinor: pending.toString(), availableMinor: (posted - pending).toString() },
       openedAt: iso(row.opened_at),
       updatedAt: iso(row.updated_at),

@@ -1,16 +1,35 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Param, Patch, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
+import type { ContractType, DataOf } from '@clearline/contracts';
 import { ProblemException } from '@clearline/service-runtime';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
+import {
+  AccountCommandAcceptedView, AccountView, BalanceView, HistoryPageView, TransferAcceptedView, TransfersPageView,
+} from './api-responses.js';
 import { CommandSender } from './command-sender.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { IdempotencyInterceptor } from './idempotency.interceptor.js';
-import { CreateTransferRequest, OpenAccountRequest } from './payment-requests.dto.js';
+import { BalanceQuery, EmptyRequest, ModifyAccountRequest, PageQuery, TransfersQuery } from './ledger-requests.dto.js';
+import { CreateTransferRequest, IDENTIFIER, IDENTIFIER_PROPERTY, OpenAccountRequest } from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** Checks an account id in the path before anything is sent or asked: a 400 problem names it. */
+@Injectable()
+export class AccountIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!IDENTIFIER.test(value)) throw new ProblemException(400, 'invalid-account-id', 'Invalid account id', `'${value}' is not a valid account id`);
+    return value;
+  }
+}
+
+const ACCOUNT_ID_PARAMETER = { name: 'accountId', schema: { ...IDENTIFIER_PROPERTY, type: 'string' } } as const;
+const READ_PROBLEMS: [number, string][] = [[400, 'Invalid path or query'], [503, 'The read models did not answer; retry shortly']];
+
+type AccountCommand = Extract<ContractType, 'ModifyAccount' | 'FreezeAccount' | 'UnfreezeAccount' | 'CloseAccount'>;
 
 /** Ledger accounts and transfers: commands go to the ledger over Kafka, reads come from analytics. */
+@ApiTags('accounts and transfers')
 @Controller('v1')
 export class AccountsController {
   constructor(
@@ -19,28 +38,118 @@ export class AccountsController {
   ) {}
 
   @Post('accounts')
-  @HttpCode(202)
-  @UseInterceptors(IdempotencyInterceptor)
-  async open(@Body() body: OpenAccountRequest, @Req() request: Request): Promise<Record<string, unknown>> {
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Open an account', description: 'OpenAccount to the ledger; the account appears in GET /v1/accounts/{accountId} once opened.' })
+  @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
+  async open(@Body() body: OpenAccountRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
     const correlationId = correlationIdOf(request);
     await this.commands.send('OpenAccount', { ...body, allowNegativeBalance: body.allowNegativeBalance ?? false }, correlationId);
-    return { accountId: body.accountId, status: 'opening', correlationId, links: { self: `/v1/accounts/${body.accountId}` } };
+    return { accountId: body.accountId, command: 'OpenAccount', status: 'opening', correlationId, links: { self: `/v1/accounts/${body.accountId}` } };
+  }
+
+  @Patch('accounts/:accountId')
+  @IdempotentCommand()
+  @ApiOperation({ summary: "Change an account's limits or metadata", description: 'ModifyAccount to the ledger. Give at least one field; metadata replaces the whole map.' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
+  async modify(@Param('accountId', AccountIdPipe) accountId: string, @Body() body: ModifyAccountRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
+    if (body.overdraftLimitMinor === undefined && body.creditLimitMinor === undefined && body.metadata === undefined) {
+      throw new ProblemException(400, 'empty-modification', 'Nothing to modify', 'Give overdraftLimitMinor, creditLimitMinor or metadata.');
+    }
+    return this.sendAccountCommand('ModifyAccount', { accountId, ...body }, request);
+  }
+
+  @Post('accounts/:accountId/freeze')
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Freeze an account', description: 'FreezeAccount to the ledger: no money moves into or out of it until it is unfrozen (voids and expiries still release holds).' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiBody({ type: EmptyRequest, required: false })
+  @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
+  async freeze(@Param('accountId', AccountIdPipe) accountId: string, @Body() _body: EmptyRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
+    return this.sendAccountCommand('FreezeAccount', { accountId }, request);
+  }
+
+  @Post('accounts/:accountId/unfreeze')
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Unfreeze an account', description: 'UnfreezeAccount to the ledger: a frozen account moves money again.' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiBody({ type: EmptyRequest, required: false })
+  @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
+  async unfreeze(@Param('accountId', AccountIdPipe) accountId: string, @Body() _body: EmptyRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
+    return this.sendAccountCommand('UnfreezeAccount', { accountId }, request);
+  }
+
+  @Post('accounts/:accountId/close')
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Close an account', description: 'CloseAccount to the ledger: refused (and logged by the ledger) unless the balance is zero with no open holds; its history stays.' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiBody({ type: EmptyRequest, required: false })
+  @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
+  async close(@Param('accountId', AccountIdPipe) accountId: string, @Body() _body: EmptyRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
+    return this.sendAccountCommand('CloseAccount', { accountId }, request);
   }
 
   @Get('accounts/:accountId')
-  async get(@Param('accountId') accountId: string, @Req() request: Request, @Res() response: Response): Promise<void> {
-    if (!ACCOUNT_ID.test(accountId)) throw new ProblemException(400, 'invalid-account-id', 'Invalid account id', `'${accountId}' is not a valid account id`);
-    const result = await this.readModels.get(`/accounts/${accountId}`, correlationIdOf(request));
-    response.status(result.status).type(result.contentType).send(result.body);
+  @ApiOperation({ summary: 'An account now: terms, status and balances' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiOkResponse({ type: AccountView })
+  @ApiProblems(...READ_PROBLEMS, [404, 'No such account (yet: it may still be opening)'])
+  async get(@Param('accountId', AccountIdPipe) accountId: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    this.pass(response, await this.readModels.get(`/accounts/${accountId}`, correlationIdOf(request)));
+  }
+
+  @Get('accounts/:accountId/balance')
+  @ApiOperation({
+    summary: 'Balances now, as of a time, or as of a global position',
+    description: 'Without a query: now. asOf: after every balance change visible at that instant. position: after every balance change at or below that global position. Not both.',
+  })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiOkResponse({ type: BalanceView })
+  @ApiProblems(...READ_PROBLEMS, [404, 'No such account, or it was not open yet at that point'])
+  async balance(@Param('accountId', AccountIdPipe) accountId: string, @Query() query: BalanceQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    if (query.asOf !== undefined && query.position !== undefined) {
+      throw new ProblemException(400, 'conflicting-balance-point', 'Conflicting balance point', 'Give asOf (a time) or position (a global position), not both.');
+    }
+    this.pass(response, await this.readModels.get(`/accounts/${accountId}/balance`, correlationIdOf(request), { asOf: query.asOf, position: query.position }));
+  }
+
+  @Get('accounts/:accountId/history')
+  @ApiOperation({ summary: "An account's balance changes, newest first", description: 'Pages of up to `limit` entries; follow links.next (or pass page.nextCursor as cursor) for older ones.' })
+  @ApiParam(ACCOUNT_ID_PARAMETER)
+  @ApiOkResponse({ type: HistoryPageView })
+  @ApiProblems(...READ_PROBLEMS, [404, 'No such account'])
+  async history(@Param('accountId', AccountIdPipe) accountId: string, @Query() query: PageQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    this.pass(response, await this.readModels.get(`/accounts/${accountId}/history`, correlationIdOf(request), { limit: query.limit, cursor: query.cursor }));
   }
 
   @Post('transfers')
-  @HttpCode(202)
-  @UseInterceptors(IdempotencyInterceptor)
-  async transfer(@Body() body: CreateTransferRequest, @Req() request: Request): Promise<Record<string, unknown>> {
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Move money from one account to another', description: 'PostTransfer to the ledger; its outcome is read with GET /v1/transfers?correlationId=.' })
+  @ApiResponse({ status: 202, type: TransferAcceptedView })
+  async transfer(@Body() body: CreateTransferRequest, @Req() request: Request): Promise<TransferAcceptedView> {
     const correlationId = correlationIdOf(request);
     const transferId = body.transferId ?? randomUUID();
     await this.commands.send('PostTransfer', { ...body, transferId, amount: { ...body.amount } }, correlationId);
     return { transferId, status: 'pending', correlationId };
+  }
+
+  @Get('transfers')
+  @ApiOperation({ summary: 'The transfers one request caused, by its correlation id', description: 'Oldest first, each with its balance changes; posted and rejected outcomes both.' })
+  @ApiOkResponse({ type: TransfersPageView })
+  @ApiProblems(...READ_PROBLEMS)
+  async transfers(@Query() query: TransfersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    this.pass(response, await this.readModels.get('/transfers', correlationIdOf(request), { correlationId: query.correlationId, limit: query.limit, cursor: query.cursor }));
+  }
+
+  private async sendAccountCommand<Type extends AccountCommand>(type: Type, data: DataOf<Type>, request: Request): Promise<AccountCommandAcceptedView> {
+    const correlationId = correlationIdOf(request);
+    await this.commands.send(type, data, correlationId);
+    const accountId = (data as { accountId: string }).accountId;
+    return { accountId, command: type, status: 'accepted', correlationId, links: { self: `/v1/accounts/${accountId}` } };
+  }
+
+  /** Analytics' answer as it is: status, content type (problem+json included) and body. */
+  private pass(response: Response, result: { status: number; contentType: string; body: string }): void {
+    response.status(result.status).type(result.contentType).send(result.body);
   }
 }

@@ -1,5 +1,6 @@
 import { ACCOUNT_KINDS, PAYMENT_CHANNELS, PAYMENT_METHODS, type AccountKind, type PaymentChannel, type PaymentMethod } from '@clearline/contracts';
 import { isCurrencyCode } from '@clearline/money';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested, registerDecorator,
@@ -8,10 +9,14 @@ import {
 
 /** Integer minor units as a string: JSON numbers lose precision above 2^53 and invite floats. */
 const POSITIVE_MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const IDENTIFIER_MESSAGE = 'must be 1-64 characters: letters, digits, and _ . : - (not first)';
+export const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export const IDENTIFIER_MESSAGE = 'must be 1-64 characters: letters, digits, and _ . : - (not first)';
 
-function IsIsoCurrency(options?: ValidationOptions): PropertyDecorator {
+/** How the OpenAPI document describes the validations below: the same patterns, stated once here. */
+export const IDENTIFIER_PROPERTY = { type: String, pattern: IDENTIFIER.source, maxLength: 64, example: 'wallet-alice' } as const;
+const CURRENCY_PROPERTY = { type: String, pattern: '^[A-Z]{3}$', description: 'An active ISO 4217 currency code', example: 'EUR' } as const;
+
+export function IsIsoCurrency(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) => registerDecorator({
     name: 'isIsoCurrency',
     target: target.constructor,
@@ -22,50 +27,62 @@ function IsIsoCurrency(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class AmountDto {
+  @ApiProperty({ type: String, pattern: POSITIVE_MINOR_UNITS.source, description: 'Integer minor units as a string (never a float)', example: '1250' })
   @IsString()
   @Matches(POSITIVE_MINOR_UNITS, { message: 'amountMinor must be a positive integer of minor units, as a string (e.g. "1250" for 12.50 EUR)' })
   amountMinor!: string;
 
+  @ApiProperty(CURRENCY_PROPERTY)
   @IsIsoCurrency()
   currency!: string;
 }
 
 export class RiskContextDto {
+  @ApiPropertyOptional({ type: String, pattern: '^[0-9A-Fa-f:.]{2,45}$', example: '203.0.113.7' })
   @IsOptional()
   @IsString()
   @Matches(/^[0-9A-Fa-f:.]{2,45}$/, { message: 'ipAddress must be an IPv4 or IPv6 address' })
   ipAddress?: string;
 
+  @ApiPropertyOptional(IDENTIFIER_PROPERTY)
   @IsOptional()
   @Matches(IDENTIFIER, { message: `deviceId ${IDENTIFIER_MESSAGE}` })
   deviceId?: string;
 }
 
 export class CreatePaymentRequest {
+  @ApiProperty({ enum: PAYMENT_CHANNELS })
   @IsIn(PAYMENT_CHANNELS)
   channel!: PaymentChannel;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `merchantId ${IDENTIFIER_MESSAGE}` })
   merchantId!: string;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `merchantAccountId ${IDENTIFIER_MESSAGE}` })
   merchantAccountId!: string;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `payerAccountId ${IDENTIFIER_MESSAGE}` })
   payerAccountId!: string;
 
+  @ApiProperty({ type: AmountDto })
   @ValidateNested()
   @Type(() => AmountDto)
   amount!: AmountDto;
 
+  @ApiProperty({ enum: PAYMENT_METHODS })
   @IsIn(PAYMENT_METHODS)
   method!: PaymentMethod;
 
+  @ApiPropertyOptional({ type: String, maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   description?: string;
 
+  @ApiPropertyOptional({ type: RiskContextDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => RiskContextDto)
@@ -73,34 +90,43 @@ export class CreatePaymentRequest {
 }
 
 export class OpenAccountRequest {
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `accountId ${IDENTIFIER_MESSAGE}` })
   accountId!: string;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `ownerId ${IDENTIFIER_MESSAGE}` })
   ownerId!: string;
 
+  @ApiProperty({ enum: ACCOUNT_KINDS })
   @IsIn(ACCOUNT_KINDS)
   kind!: AccountKind;
 
+  @ApiProperty(CURRENCY_PROPERTY)
   @IsIsoCurrency()
   currency!: string;
 
+  @ApiPropertyOptional({ type: Boolean, default: false, description: 'true: the balance may go below zero (funding and settlement accounts)' })
   @IsOptional()
   @IsBoolean()
   allowNegativeBalance?: boolean;
 }
 
 export class CreateTransferRequest {
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Chosen by the caller for idempotency; a new uuid when absent' })
   @IsOptional()
   @IsUUID('all')
   transferId?: string;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `debitAccountId ${IDENTIFIER_MESSAGE}` })
   debitAccountId!: string;
 
+  @ApiProperty(IDENTIFIER_PROPERTY)
   @Matches(IDENTIFIER, { message: `creditAccountId ${IDENTIFIER_MESSAGE}` })
   creditAccountId!: string;
 
+  @ApiProperty({ type: AmountDto })
   @ValidateNested()
   @Type(() => AmountDto)
   amount!: AmountDto;

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
+import { PaymentAcceptedView, PaymentView } from './api-responses.js';
 import { CommandSender } from './command-sender.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { IdempotencyInterceptor } from './idempotency.interceptor.js';
 import { CreatePaymentRequest } from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
@@ -14,6 +16,7 @@ export interface PaymentAccepted {
   links: { self: string };
 }
 
+@ApiTags('payments')
 @Controller('v1/payments')
 export class PaymentsController {
   constructor(
@@ -23,8 +26,9 @@ export class PaymentsController {
 
   /** 202: the payment is accepted for processing; its outcome is read with GET. */
   @Post()
-  @HttpCode(202)
-  @UseInterceptors(IdempotencyInterceptor)
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Request a payment', description: 'RequestPayment to the payments service: risk scoring, a hold, capture and settlement follow; read the outcome with GET.' })
+  @ApiResponse({ status: 202, type: PaymentAcceptedView })
   async create(@Body() body: CreatePaymentRequest, @Req() request: Request): Promise<PaymentAccepted> {
     const paymentId = randomUUID();
     const correlationId = correlationIdOf(request);
@@ -33,6 +37,10 @@ export class PaymentsController {
   }
 
   @Get(':paymentId')
+  @ApiOperation({ summary: 'A payment: status, risk assessment, decline reason and lifecycle times' })
+  @ApiParam({ name: 'paymentId', schema: { type: 'string', format: 'uuid' } })
+  @ApiOkResponse({ type: PaymentView })
+  @ApiProblems([400, 'The payment id is not a uuid'], [404, 'No such payment (yet: retry shortly)'], [503, 'The read models did not answer; retry shortly'])
   async get(
     @Param('paymentId', new ParseUUIDPipe({ version: undefined })) paymentId: string,
     @Req() request: Request,

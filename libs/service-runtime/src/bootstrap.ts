@@ -8,14 +8,22 @@ import { NestPinoLogger } from './nest-logger.js';
 import { ProblemDetailsFilter } from './problem-details.js';
 import { LOGGER, SERVICE_CONFIG } from './tokens.js';
 
+export interface ServiceAppOptions {
+  /**
+   * Runs once the app is configured and before it listens: for what only one service serves (the
+   * gateway's OpenAPI document), so the common setup stays in one place.
+   */
+  configure?: (app: NestExpressApplication) => void | Promise<void>;
+}
+
 /**
- * Starts a Clearline service: JSON logs, strict validation (unknown fields rejected, no mass
- * assignment), problem+json errors, graceful shutdown on SIGTERM/SIGINT, and the HTTP port.
+ * Creates a Clearline service's app without listening: JSON logs, strict validation (unknown fields
+ * rejected, no mass assignment), problem+json errors, graceful shutdown on SIGTERM/SIGINT. Tests
+ * use it to run a service exactly as it runs in production, on a port of their choice.
  */
-export async function bootstrapService(rootModule: Type<unknown>): Promise<INestApplication> {
+export async function createServiceApp(rootModule: Type<unknown>, options: ServiceAppOptions = {}): Promise<NestExpressApplication> {
   // The JSON body parser is registered below with a size bound, so Nest's default one is off.
   const app = await NestFactory.create<NestExpressApplication>(rootModule, { bufferLogs: true, bodyParser: false });
-  const config = app.get<ServiceConfig>(SERVICE_CONFIG);
   const logger = app.get<Logger>(LOGGER);
   app.useLogger(new NestPinoLogger(logger));
   app.useGlobalFilters(new ProblemDetailsFilter(logger));
@@ -23,6 +31,15 @@ export async function bootstrapService(rootModule: Type<unknown>): Promise<INest
   app.useBodyParser('json', { limit: '64kb' });
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  await options.configure?.(app);
+  return app;
+}
+
+/** Starts a Clearline service (see {@link createServiceApp}) on its configured host and port. */
+export async function bootstrapService(rootModule: Type<unknown>, options: ServiceAppOptions = {}): Promise<INestApplication> {
+  const app = await createServiceApp(rootModule, options);
+  const config = app.get<ServiceConfig>(SERVICE_CONFIG);
+  const logger = app.get<Logger>(LOGGER);
   await app.listen(config.port, config.host);
   logger.info({ port: config.port, host: config.host, node: process.version }, `${config.service} is listening`);
   return app;

@@ -1,0 +1,90 @@
+import { ACCOUNT_METADATA_MAX_ENTRIES, ACCOUNT_METADATA_VALUE_MAX_LENGTH, MINOR_UNITS_PATTERN } from '@clearline/contracts';
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsRFC3339, Matches, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
+import { IDENTIFIER } from './payment-requests.dto.js';
+
+/** Limits are minor units like amounts, but zero is a limit too. */
+const MINOR_UNITS = new RegExp(MINOR_UNITS_PATTERN);
+const POSITION = /^(0|[1-9][0-9]{0,18})$/;
+const CURSOR = /^[A-Za-z0-9_-]{1,64}$/;
+/** The correlation middleware's rule: an id it would have accepted from a caller. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+export const MAX_PAGE_LIMIT = 500;
+
+/** The contract's account metadata: up to 16 entries, identifier keys, short string values. */
+function IsAccountMetadata(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) => registerDecorator({
+    name: 'isAccountMetadata',
+    target: target.constructor,
+    propertyName: String(propertyName),
+    options: {
+      message: `$property must be an object of at most ${ACCOUNT_METADATA_MAX_ENTRIES} entries: identifier keys, string values of at most ${ACCOUNT_METADATA_VALUE_MAX_LENGTH} characters`,
+      ...options,
+    },
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+        const entries = Object.entries(value);
+        return entries.length <= ACCOUNT_METADATA_MAX_ENTRIES
+          && entries.every(([key, entry]) => IDENTIFIER.test(key) && typeof entry === 'string' && entry.length <= ACCOUNT_METADATA_VALUE_MAX_LENGTH);
+      },
+    },
+  });
+}
+
+export class ModifyAccountRequest {
+  @ApiPropertyOptional({ type: String, pattern: MINOR_UNITS_PATTERN, description: 'How far debits may exceed credits, in minor units', example: '5000' })
+  @IsOptional()
+  @Matches(MINOR_UNITS, { message: 'overdraftLimitMinor must be a non-negative integer of minor units, as a string' })
+  overdraftLimitMinor?: string;
+
+  @ApiPropertyOptional({ type: String, pattern: MINOR_UNITS_PATTERN, description: 'How far credits may exceed debits, in minor units', example: '0' })
+  @IsOptional()
+  @Matches(MINOR_UNITS, { message: 'creditLimitMinor must be a non-negative integer of minor units, as a string' })
+  creditLimitMinor?: string;
+
+  @ApiPropertyOptional({
+    type: 'object', additionalProperties: { type: 'string', maxLength: ACCOUNT_METADATA_VALUE_MAX_LENGTH }, maxProperties: ACCOUNT_METADATA_MAX_ENTRIES,
+    description: 'Replaces the whole metadata map', example: { segment: 'retail' },
+  })
+  @IsOptional()
+  @IsAccountMetadata()
+  metadata?: Record<string, string>;
+}
+
+/** Freeze, unfreeze and close carry everything in the path; a body, if any, must be empty. */
+export class EmptyRequest {}
+
+export class BalanceQuery {
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'The balance as of this instant (RFC 3339 with an offset)', example: '2026-11-27T09:30:00Z' })
+  @IsOptional()
+  @IsRFC3339({ message: 'asOf must be an RFC 3339 date-time with an offset, e.g. 2026-11-27T09:30:00Z' })
+  asOf?: string;
+
+  @ApiPropertyOptional({ type: String, pattern: POSITION.source, description: 'The balance as of this global position of the event store', example: '1042' })
+  @IsOptional()
+  @Matches(POSITION, { message: 'position must be a non-negative integer (a global position)' })
+  position?: string;
+}
+
+export class PageQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(MAX_PAGE_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's page.nextCursor" })
+  @IsOptional()
+  @Matches(CURSOR, { message: "cursor must be a previous page's nextCursor" })
+  cursor?: string;
+}
+
+export class TransfersQuery extends PageQuery {
+  @ApiProperty({ type: String, pattern: CORRELATION_ID.source, description: 'The X-Correlation-Id of the request that caused the transfers' })
+  @Matches(CORRELATION_ID, { message: 'correlationId must be 8-128 characters: letters, digits and . _ : -' })
+  correlationId!: string;
+}
