@@ -10,8 +10,8 @@ import {
 } from './api-responses.js';
 import { CommandSender } from './command-sender.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { BalanceQuery, EmptyRequest, ModifyAccountRequest, PageQuery, TransfersQuery } from './ledger-requests.dto.js';
-import { CreateTransferRequest, IDENTIFIER, IDENTIFIER_PROPERTY, OpenAccountRequest } from './payment-requests.dto.js';
+import { BalanceQuery, EmptyRequest, ModifyAccountRequest, OpenAccountRequest, openingTermsProblem, PageQuery, TransfersQuery } from './ledger-requests.dto.js';
+import { CreateTransferRequest, IDENTIFIER, IDENTIFIER_PROPERTY } from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
 /** Checks an account id in the path before anything is sent or asked: a 400 problem names it. */
@@ -42,8 +42,10 @@ export class AccountsController {
   @ApiOperation({ summary: 'Open an account', description: 'OpenAccount to the ledger; the account appears in GET /v1/accounts/{accountId} once opened.' })
   @ApiResponse({ status: 202, type: AccountCommandAcceptedView })
   async open(@Body() body: OpenAccountRequest, @Req() request: Request): Promise<AccountCommandAcceptedView> {
+    const problem = openingTermsProblem(body);
+    if (problem !== undefined) throw new ProblemException(400, 'invalid-account-terms', 'Invalid account terms', problem);
     const correlationId = correlationIdOf(request);
-    await this.commands.send('OpenAccount', { ...body, allowNegativeBalance: body.allowNegativeBalance ?? false }, correlationId);
+    await this.commands.send('OpenAccount', { ...body }, correlationId);
     return { accountId: body.accountId, command: 'OpenAccount', status: 'opening', correlationId, links: { self: `/v1/accounts/${body.accountId}` } };
   }
 

@@ -129,6 +129,26 @@ describe('account commands', () => {
     expect((await commandOn('ModifyAccount', correlationId)).data).toEqual({ accountId, ...body });
   });
 
+  it('POST /v1/accounts sends OpenAccount with the balance flags, limits and metadata as given', async () => {
+    const correlationId = `gw-${randomUUID()}`;
+    const body = { accountId, ownerId: 'merchant-7', kind: 'merchant', currency: 'EUR', creditsMustNotExceedDebits: true, creditLimitMinor: '500000', metadata: { mcc: '5411' } };
+    const answer = await command('POST', '/v1/accounts', body, { 'x-correlation-id': correlationId });
+    expect(answer).toMatchObject({ status: 202, body: { accountId, command: 'OpenAccount', status: 'opening', correlationId } });
+    expect((await commandOn('OpenAccount', correlationId)).data).toEqual(body);
+  });
+
+  it.each([
+    [{ debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true }, 'exclude each other'],
+    [{ allowNegativeBalance: false, creditsMustNotExceedDebits: true }, 'not both'],
+    [{ allowNegativeBalance: true, overdraftLimitMinor: '100' }, 'an overdraft limit needs debitsMustNotExceedCredits'],
+    [{ creditLimitMinor: '100' }, 'a credit limit needs creditsMustNotExceedDebits'],
+  ])('POST /v1/accounts with terms the ledger would refuse (%j) is a 400 problem invalid-account-terms', async (terms, detail) => {
+    const answer = await command('POST', '/v1/accounts', { accountId, ownerId: 'o', kind: 'customer_wallet', currency: 'EUR', ...terms });
+    expect(answer).toMatchObject({ status: 400, body: { type: 'urn:clearline:problem:invalid-account-terms' } });
+    expect(answer.contentType).toContain('application/problem+json');
+    expect(String((answer.body as { detail: string }).detail)).toContain(detail);
+  });
+
   it('replays the first answer to a retry with the same Idempotency-Key', async () => {
     const key = randomUUID();
     const first = await call('POST', `/v1/accounts/${accountId}/freeze`, { headers: { 'idempotency-key': key } });

@@ -1,8 +1,8 @@
-import { ACCOUNT_METADATA_MAX_ENTRIES, ACCOUNT_METADATA_VALUE_MAX_LENGTH, MINOR_UNITS_PATTERN } from '@clearline/contracts';
+import { ACCOUNT_KINDS, ACCOUNT_METADATA_MAX_ENTRIES, ACCOUNT_METADATA_VALUE_MAX_LENGTH, MINOR_UNITS_PATTERN, type AccountKind } from '@clearline/contracts';
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsRFC3339, Matches, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
-import { IDENTIFIER } from './payment-requests.dto.js';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsRFC3339, Matches, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
+import { CURRENCY_PROPERTY, IDENTIFIER, IDENTIFIER_MESSAGE, IDENTIFIER_PROPERTY, IsIsoCurrency } from './payment-requests.dto.js';
 
 /** Limits are minor units like amounts, but zero is a limit too. */
 const MINOR_UNITS = new RegExp(MINOR_UNITS_PATTERN);
@@ -31,6 +31,74 @@ function IsAccountMetadata(options?: ValidationOptions): PropertyDecorator {
       },
     },
   });
+}
+
+export class OpenAccountRequest {
+  @ApiProperty(IDENTIFIER_PROPERTY)
+  @Matches(IDENTIFIER, { message: `accountId ${IDENTIFIER_MESSAGE}` })
+  accountId!: string;
+
+  @ApiProperty(IDENTIFIER_PROPERTY)
+  @Matches(IDENTIFIER, { message: `ownerId ${IDENTIFIER_MESSAGE}` })
+  ownerId!: string;
+
+  @ApiProperty({ enum: ACCOUNT_KINDS })
+  @IsIn(ACCOUNT_KINDS)
+  kind!: AccountKind;
+
+  @ApiProperty(CURRENCY_PROPERTY)
+  @IsIsoCurrency()
+  currency!: string;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'Shorthand: true lets the balance go below zero (funding and settlement accounts); false is debitsMustNotExceedCredits. Not with the flags.' })
+  @IsOptional()
+  @IsBoolean()
+  allowNegativeBalance?: boolean;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'Debits (posted and pending) may not exceed credits plus overdraftLimitMinor. The default when no flag is given.' })
+  @IsOptional()
+  @IsBoolean()
+  debitsMustNotExceedCredits?: boolean;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'Credits may not exceed debits plus creditLimitMinor (e.g. a merchant that may hold at most its limit)' })
+  @IsOptional()
+  @IsBoolean()
+  creditsMustNotExceedDebits?: boolean;
+
+  @ApiPropertyOptional({ type: String, pattern: MINOR_UNITS_PATTERN, description: 'How far debits may exceed credits, in minor units; needs debitsMustNotExceedCredits', example: '5000' })
+  @IsOptional()
+  @Matches(MINOR_UNITS, { message: 'overdraftLimitMinor must be a non-negative integer of minor units, as a string' })
+  overdraftLimitMinor?: string;
+
+  @ApiPropertyOptional({ type: String, pattern: MINOR_UNITS_PATTERN, description: 'How far credits may exceed debits, in minor units; needs creditsMustNotExceedDebits', example: '0' })
+  @IsOptional()
+  @Matches(MINOR_UNITS, { message: 'creditLimitMinor must be a non-negative integer of minor units, as a string' })
+  creditLimitMinor?: string;
+
+  @ApiPropertyOptional({
+    type: 'object', additionalProperties: { type: 'string', maxLength: ACCOUNT_METADATA_VALUE_MAX_LENGTH }, maxProperties: ACCOUNT_METADATA_MAX_ENTRIES,
+    example: { segment: 'retail' },
+  })
+  @IsOptional()
+  @IsAccountMetadata()
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The ledger's rules for the balance flags and limits of a new account (libs/ledger-domain,
+ * account-decisions.ts), checked here too: the ledger can only dead-letter a command that breaks
+ * them, while the caller of POST /v1/accounts deserves a 400 that names the problem.
+ */
+export function openingTermsProblem(request: OpenAccountRequest): string | undefined {
+  const { allowNegativeBalance, debitsMustNotExceedCredits, creditsMustNotExceedDebits } = request;
+  if (debitsMustNotExceedCredits === true && creditsMustNotExceedDebits === true) return 'debitsMustNotExceedCredits and creditsMustNotExceedDebits exclude each other';
+  if (allowNegativeBalance !== undefined && (debitsMustNotExceedCredits !== undefined || creditsMustNotExceedDebits !== undefined)) {
+    return 'give allowNegativeBalance or the balance flags, not both';
+  }
+  const debitsBounded = debitsMustNotExceedCredits ?? (creditsMustNotExceedDebits === true ? false : allowNegativeBalance !== true);
+  if (BigInt(request.overdraftLimitMinor ?? '0') > 0n && !debitsBounded) return 'an overdraft limit needs debitsMustNotExceedCredits';
+  if (BigInt(request.creditLimitMinor ?? '0') > 0n && creditsMustNotExceedDebits !== true) return 'a credit limit needs creditsMustNotExceedDebits';
+  return undefined;
 }
 
 export class ModifyAccountRequest {

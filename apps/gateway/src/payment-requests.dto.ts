@@ -14,7 +14,7 @@ export const IDENTIFIER_MESSAGE = 'must be 1-64 characters: letters, digits, and
 
 /** How the OpenAPI document describes the validations below: the same patterns, stated once here. */
 export const IDENTIFIER_PROPERTY = { type: String, pattern: IDENTIFIER.source, maxLength: 64, example: 'wallet-alice' } as const;
-const CURRENCY_PROPERTY = { type: String, pattern: '^[A-Z]{3}$', description: 'An active ISO 4217 currency code', example: 'EUR' } as const;
+export const CURRENCY_PROPERTY = { type: String, pattern: '^[A-Z]{3}$', description: 'An active ISO 4217 currency code', example: 'EUR' } as const;
 
 export function IsIsoCurrency(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) => registerDecorator({
@@ -87,29 +87,6 @@ export class CreatePaymentRequest {
   @ValidateNested()
   @Type(() => RiskContextDto)
   riskContext?: RiskContextDto;
-}
-
-export class OpenAccountRequest {
-  @ApiProperty(IDENTIFIER_PROPERTY)
-  @Matches(IDENTIFIER, { message: `accountId ${IDENTIFIER_MESSAGE}` })
-  accountId!: string;
-
-  @ApiProperty(IDENTIFIER_PROPERTY)
-  @Matches(IDENTIFIER, { message: `ownerId ${IDENTIFIER_MESSAGE}` })
-  ownerId!: string;
-
-  @ApiProperty({ enum: ACCOUNT_KINDS })
-  @IsIn(ACCOUNT_KINDS)
-  kind!: AccountKind;
-
-  @ApiProperty(CURRENCY_PROPERTY)
-  @IsIsoCurrency()
-  currency!: string;
-
-  @ApiPropertyOptional({ type: Boolean, default: false, description: 'true: the balance may go below zero (funding and settlement accounts)' })
-  @IsOptional()
-  @IsBoolean()
-  allowNegativeBalance?: boolean;
 }
 
 export class CreateTransferRequest {
