@@ -1,9 +1,9 @@
-import { ACCOUNT_KINDS, PAYMENT_CHANNELS, PAYMENT_METHODS, type AccountKind, type PaymentChannel, type PaymentMethod } from '@clearline/contracts';
+import { PAYMENT_CHANNELS, PAYMENT_METHODS, type PaymentChannel, type PaymentMethod } from '@clearline/contracts';
 import { isCurrencyCode } from '@clearline/money';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested, registerDecorator,
+  IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateNested, registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
 
