@@ -14,6 +14,7 @@ export const PLATFORM_MIGRATIONS = [
   messagingMigrations,
   { owner: 'analytics', directory: join(root, 'apps/analytics/migrations') },
   { owner: 'ledger', directory: join(root, 'apps/ledger/migrations') },
+  { owner: 'payments', directory: join(root, 'apps/payments/migrations') },
 ];
 
 const pool = createPool({ applicationName: 'clearline-migrate', max: 2 });

@@ -4,54 +4,102 @@ import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
 import { PermanentMessageError } from '@clearline/messaging';
 import {
   decidePayment, decidePaymentProcess, evolvePayment, initialPaymentState, PAYMENT_EVENT_TYPES, PaymentStateError,
-  type PaymentCommand, type PaymentEvent, type PaymentState, type ProcessContext, type ProcessInput,
+  type PaymentCommand, type PaymentEvent, type PaymentLifecycleCommand, type PaymentState, type PaymentTimeouts, type ProcessContext,
+  type ProcessInput, type ProcessOutput, type TimerCommand,
 } from '@clearline/payments-domain';
 import { eventsCausedBy, LOGGER, type Logger } from '@clearline/service-runtime';
 import type { PoolClient } from 'pg';
+import { applyTimerCommands, completeTimeout, paymentOfHold, recordPaymentHolds } from './payment-tables.js';
+import { PAYMENT_TIMEOUTS } from './payments.tokens.js';
 
 const PRODUCER = 'payments';
-/** A bound on the chain input -> command -> event -> command within one message; the lifecycle needs 2. */
+/** A bound on the chain input -> command -> event -> command within one message; the lifecycle needs 3. */
 const MAX_REACTIONS_PER_MESSAGE = 8;
 
+/** What one message decided: records for the payment stream (events and ledger commands), timers, alerts. */
+interface Decision {
+  records: { type: string; data: unknown }[];
+  timers: TimerCommand[];
+  alerts: { reasonCode: string; detail: string }[];
+}
+
+/** How the first commands of a message are found: from the state, and what to do when the payment refuses one. */
+interface Start {
+  commands: (state: PaymentState, context: ProcessContext) => PaymentCommand[];
+  /** A channel's command is answered with PaymentCommandRejected; an answer from risk, the ledger or a timer that no longer applies is ignored. */
+  onRefusal: 'record' | 'ignore';
+  guard?: (state: PaymentState) => boolean;
+}
+
 /**
- * Runs the payment aggregate and its process manager for one incoming message. The resulting
- * payment events and the commands the process sends to the ledger are appended together to the
- * payment's stream (as Emmett's workflows record their outputs), with the version it read; the
- * outbox relay then publishes both. A crash anywhere loses nothing: the inbox, the expected
- * version and derived message ids make a redelivery produce exactly the same result once.
+ * Runs the Payment aggregate and its process manager for one incoming message. The resulting payment
+ * events and the commands the process sends to the ledger are appended together to the payment's
+ * stream (as Emmett's workflows record their outputs), with the version it read; the outbox relay
+ * then publishes both. Timers and the hold -> payment index are written in the same transaction.
+ * A crash anywhere loses nothing: the inbox, the expected version and derived message ids make a
+ * redelivery produce exactly the same result once; the state is the stream, so a restart goes on
+ * from where the payment is.
  */
 @Injectable()
 export class PaymentProcessor {
   constructor(
     private readonly store: PostgresEventStore,
+    @Inject(PAYMENT_TIMEOUTS) private readonly timeouts: PaymentTimeouts,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(envelope: ContractEnvelope, client: PoolClient): Promise<void> {
     switch (envelope.type) {
       case 'RequestPayment':
-        return this.run(envelope.data.paymentId, envelope, client, () => [{ type: 'RequestPayment', data: envelope.data, now: new Date().toISOString() }], repeatedRequestGuard(envelope));
+        return this.run(envelope.data.paymentId, envelope, client, {
+          commands: (_state, context) => [{ type: 'RequestPayment', data: envelope.data, now: context.now }],
+          onRefusal: 'record',
+          guard: repeatedRequestGuard(envelope),
+        });
+      case 'CapturePayment':
+      case 'VoidPayment':
+      case 'RefundPayment':
+      case 'ReviewPayment':
+        return this.run(envelope.data.paymentId, envelope, client, {
+          commands: (_state, context) => [lifecycleCommandOf(envelope, context)],
+          onRefusal: 'record',
+        });
+      case 'FirePaymentTimeout': {
+        const { paymentId, wait, deadlineId, attempt } = envelope.data;
+        await completeTimeout(client, paymentId, deadlineId, attempt);
+        return this.react(paymentId, { type: 'PaymentTimeoutElapsed', data: { wait, deadlineId, attempt } }, envelope, client);
+      }
       case 'RiskAssessed':
       case 'HoldPlaced':
       case 'HoldRejected':
       case 'HoldCaptured':
-      case 'CaptureRejected': {
-        const input = { type: envelope.type, data: envelope.data } as ProcessInput;
-        return this.run(envelope.data.paymentId, envelope, client, (state, context) => this.reactTo(input, state, context).commands);
-      }
+      case 'CaptureRejected':
+        return this.react(envelope.data.paymentId, { type: envelope.type, data: envelope.data } as ProcessInput, envelope, client);
+      case 'HoldVoided':
+      case 'HoldExpired':
+        return this.reactForHold(envelope.data.holdId, { type: envelope.type, data: envelope.data } as ProcessInput, envelope, client);
+      case 'TransferReversed':
+      case 'TransferReversalRejected':
+        // A refund reverses the payment's captured hold, named by its id.
+        return this.reactForHold(envelope.data.originalTransferId, { type: envelope.type, data: envelope.data } as ProcessInput, envelope, client);
       default:
-        // Other events on the topics payments reads (accounts, transfers) are not about payments.
+        // Other messages on the topics payments reads (accounts, transfers) are not about payments.
         return;
     }
   }
 
-  private async run(
-    paymentId: string,
-    cause: MessageEnvelope,
-    client: PoolClient,
-    firstCommands: (state: PaymentState, context: ProcessContext) => PaymentCommand[],
-    guard?: (state: PaymentState) => boolean,
-  ): Promise<void> {
+  private async reactForHold(holdId: string, input: ProcessInput, cause: MessageEnvelope, client: PoolClient): Promise<void> {
+    const paymentId = await paymentOfHold(client, holdId);
+    // Holds and transfers no payment asked for (a channel's own, an operator's) are not ours.
+    if (paymentId === undefined) return;
+    return this.react(paymentId, input, cause, client);
+  }
+
+  private react(paymentId: string, input: ProcessInput, cause: MessageEnvelope, client: PoolClient): Promise<void> {
+    return this.run(paymentId, cause, client, { commands: () => [], onRefusal: 'ignore' }, input);
+  }
+
+  private async run(paymentId: string, cause: MessageEnvelope, client: PoolClient, start: Start, input?: ProcessInput): Promise<void> {
     const streamId = `payment-${paymentId}`;
     const loaded = await aggregateStream<PaymentState, PaymentEvent>(this.store, streamId, {
       initialState: initialPaymentState,
@@ -59,17 +107,25 @@ export class PaymentProcessor {
       accepts: (type) => PAYMENT_EVENT_TYPES.has(type),
       client,
     });
-    if (guard && !guard(loaded.state)) return;
-    const context: ProcessContext = { newHoldId: deriveMessageId(cause.id, 'hold'), now: new Date().toISOString() };
-    const records = this.decideAll(firstCommands(loaded.state, context), loaded.state, context, cause);
-    if (records.length === 0) return;
-    await this.store.appendToStream(streamId, eventsCausedBy(cause, PRODUCER, streamId, records, new Date()), { expectedVersion: loaded.version, client });
-    this.logger.info({ paymentId, recorded: records.map((record) => record.type), correlationId: cause.metadata.correlationId }, 'payment advanced');
+    if (start.guard && !start.guard(loaded.state)) return;
+    const context: ProcessContext = { newHoldId: deriveMessageId(cause.id, 'hold'), now: new Date().toISOString(), timeouts: this.timeouts };
+    const decision: Decision = { records: [], timers: [], alerts: [] };
+    const commands = start.commands(loaded.state, context);
+    if (input !== undefined) commands.push(...this.route(decidePaymentProcess(input, loaded.state, context), decision));
+    this.decideAll(commands, loaded.state, context, cause, start.onRefusal, decision);
+    for (const alert of decision.alerts) this.logger.error({ paymentId, ...alert, correlationId: cause.metadata.correlationId }, 'payment needs an operator');
+    if (decision.records.length > 0) {
+      await this.store.appendToStream(streamId, eventsCausedBy(cause, PRODUCER, streamId, decision.records, new Date()), { expectedVersion: loaded.version, client });
+      await recordPaymentHolds(client, paymentId, holdsAskedFor(decision.records));
+    }
+    await applyTimerCommands(client, paymentId, cause.metadata.correlationId, decision.timers);
+    if (decision.records.length > 0) {
+      this.logger.info({ paymentId, recorded: decision.records.map((record) => record.type), correlationId: cause.metadata.correlationId }, 'payment advanced');
+    }
   }
 
   /** Applies the commands to the aggregate and lets the process react to each new event, bounded. */
-  private decideAll(commands: PaymentCommand[], initial: PaymentState, context: ProcessContext, cause: MessageEnvelope): { type: string; data: unknown }[] {
-    const records: { type: string; data: unknown }[] = [];
+  private decideAll(commands: PaymentCommand[], initial: PaymentState, context: ProcessContext, cause: MessageEnvelope, onRefusal: Start['onRefusal'], decision: Decision): void {
     const queue = [...commands];
     let state = initial;
     for (let step = 0; queue.length > 0; step += 1) {
@@ -79,27 +135,91 @@ export class PaymentProcessor {
       try {
         events = decidePayment(command, state);
       } catch (error) {
-        if (error instanceof PaymentStateError) throw new PermanentMessageError(`${cause.type} ${cause.id}: ${error.message}`);
-        throw error;
+        if (!(error instanceof PaymentStateError)) throw error;
+        events = this.refused(command, error, state, cause, step === 0 ? onRefusal : 'ignore');
       }
       for (const event of events) {
         state = evolvePayment(state, event);
-        records.push(event);
-        const reaction = this.reactTo(event, state, context);
-        queue.push(...reaction.commands);
-        records.push(...reaction.ledgerCommands);
+        decision.records.push(event);
+        queue.push(...this.route(decidePaymentProcess(event, state, context), decision));
       }
     }
-    return records;
   }
 
-  private reactTo(input: ProcessInput, state: PaymentState, context: ProcessContext): { commands: PaymentCommand[]; ledgerCommands: { type: string; data: unknown }[] } {
-    const outputs = decidePaymentProcess(input, state, context);
-    return {
-      commands: outputs.flatMap((output) => (output.target === 'payment' ? [output.command] : [])),
-      ledgerCommands: outputs.flatMap((output) => (output.target === 'ledger' ? [output.command] : [])),
-    };
+  /** A refused command: the caller hears why (a channel's), or it is logged (a late answer the process let through). */
+  private refused(command: PaymentCommand, error: PaymentStateError, state: PaymentState, cause: MessageEnvelope, onRefusal: Start['onRefusal']): PaymentEvent[] {
+    const log = { command: command.type, status: state.status, reasonCode: error.reasonCode, correlationId: cause.metadata.correlationId };
+    if (command.type === 'RequestPayment') throw new PermanentMessageError(`${cause.type} ${cause.id}: ${error.message}`);
+    if (onRefusal === 'ignore' || !isLifecycle(command)) {
+      this.logger.warn({ ...log, err: error.message }, 'payment command no longer applies; ignored');
+      return [];
+    }
+    this.logger.info({ ...log, commandId: command.data.commandId }, 'payment command refused');
+    const paymentId = (cause.data as { paymentId: string }).paymentId;
+    return [{
+      type: 'PaymentCommandRejected',
+      data: { paymentId, commandId: command.data.commandId, commandType: command.type, reasonCode: error.reasonCode, status: state.status, detail: error.message.slice(0, 500) },
+    }];
   }
+
+  /** Splits the process's outputs: payment commands are returned to be decided next, the rest is collected. */
+  private route(outputs: ProcessOutput[], decision: Decision): PaymentCommand[] {
+    const commands: PaymentCommand[] = [];
+    for (const output of outputs) {
+      switch (output.target) {
+        case 'payment':
+          commands.push(output.command);
+          break;
+        case 'ledger':
+          decision.records.push(output.command);
+          break;
+        case 'timer':
+          decision.timers.push(output.command);
+          break;
+        case 'operator':
+          decision.alerts.push(output.alert);
+          break;
+        default: {
+          const unreachable: never = output;
+          throw new Error(`unknown process output ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    return commands;
+  }
+}
+
+const LIFECYCLE_TYPES: ReadonlySet<string> = new Set<PaymentLifecycleCommand['type']>(['CapturePayment', 'VoidPayment', 'RefundPayment', 'ReviewPayment']);
+
+function isLifecycle(command: PaymentCommand): command is PaymentLifecycleCommand {
+  return LIFECYCLE_TYPES.has(command.type);
+}
+
+function lifecycleCommandOf(
+  envelope: Extract<ContractEnvelope, { type: 'CapturePayment' | 'VoidPayment' | 'RefundPayment' | 'ReviewPayment' }>,
+  context: ProcessContext,
+): PaymentLifecycleCommand {
+  switch (envelope.type) {
+    case 'CapturePayment':
+      return { type: 'CapturePayment', data: { commandId: envelope.data.commandId, ...(envelope.data.amount ? { amount: envelope.data.amount } : {}) } };
+    case 'VoidPayment':
+      return { type: 'VoidPayment', data: { commandId: envelope.data.commandId } };
+    case 'RefundPayment':
+      return { type: 'RefundPayment', data: { commandId: envelope.data.commandId, refundId: envelope.data.refundId, amount: envelope.data.amount } };
+    case 'ReviewPayment': {
+      const { commandId, decision, reviewerId } = envelope.data;
+      return { type: 'ReviewPayment', data: { commandId, decision, holdId: context.newHoldId, ...(reviewerId ? { reviewerId } : {}) }, now: context.now };
+    }
+    default: {
+      const unreachable: never = envelope;
+      return unreachable;
+    }
+  }
+}
+
+/** The holds this decision asks the ledger for: the index must know them before the ledger answers. */
+function holdsAskedFor(records: readonly { type: string; data: unknown }[]): string[] {
+  return records.filter((record) => record.type === 'PaymentAuthorizationStarted').map((record) => (record.data as { holdId: string }).holdId);
 }
 
 /** A RequestPayment for a payment that exists is a repeat when it asks for the same thing; else a conflict. */

@@ -7,5 +7,6 @@ export * from './payments.js';
 export * from './registry.js';
 export * from './risk.js';
 export * from './schema.js';
+export * from './settlement.js';
 export * from './topics.js';
 export * from './canonical-json.js';

@@ -103,3 +103,61 @@ describe('canonicalJson', () => {
     expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
   });
 });
+
+describe('the payment lifecycle contracts (issue 5)', () => {
+  const paymentId = randomUUID();
+
+  it.each([
+    ['RequestPayment as a sale, as before (no capture mode)', 'RequestPayment', paymentRequest],
+    ['RequestPayment to capture later, with its own authorization lifetime', 'RequestPayment', { ...paymentRequest, captureMode: 'manual', authorizationTtlMs: 60_000 }],
+    ['CapturePayment of the whole authorization', 'CapturePayment', { paymentId, commandId: 'capture-1' }],
+    ['CapturePayment of a part', 'CapturePayment', { paymentId, commandId: 'capture-1', amount: { amountMinor: '500', currency: 'EUR' } }],
+    ['VoidPayment', 'VoidPayment', { paymentId, commandId: randomUUID() }],
+    ['RefundPayment', 'RefundPayment', { paymentId, commandId: 'refund-1', refundId: randomUUID(), amount: { amountMinor: '500', currency: 'EUR' } }],
+    ['ReviewPayment', 'ReviewPayment', { paymentId, commandId: 'review-1', decision: 'approve', reviewerId: 'analyst-7' }],
+    ['FirePaymentTimeout of a refund', 'FirePaymentTimeout', { paymentId, wait: 'ledger', deadlineId: `ledger:refund:${randomUUID()}`, attempt: 2, dueAt: '2026-11-26T10:00:00.000Z' }],
+    ['PaymentDeclined by an analyst', 'PaymentDeclined', { paymentId, stage: 'review', reasonCode: 'review_declined' }],
+    ['PaymentCaptured of a part', 'PaymentCaptured', { paymentId, holdId: randomUUID(), amount: { amountMinor: '500', currency: 'EUR' }, authorizedAmount: { amountMinor: '900', currency: 'EUR' } }],
+    ['PaymentCaptured as before (no authorized amount)', 'PaymentCaptured', { paymentId, holdId: randomUUID(), amount: { amountMinor: '500', currency: 'EUR' } }],
+    ['PaymentVoided', 'PaymentVoided', { paymentId, holdId: randomUUID(), releasedAmount: { amountMinor: '900', currency: 'EUR' } }],
+    ['PaymentExpired', 'PaymentExpired', { paymentId, holdId: randomUUID(), reasonCode: 'authorization_expired' }],
+    ['PaymentFailed', 'PaymentFailed', { paymentId, reasonCode: 'ledger_timeout' }],
+    ['PaymentRefunded', 'PaymentRefunded', {
+      paymentId, refundId: randomUUID(), amount: { amountMinor: '500', currency: 'EUR' }, refundedTotal: { amountMinor: '800', currency: 'EUR' }, transferId: randomUUID(),
+    }],
+    ['RefundFailed', 'RefundFailed', { paymentId, refundId: randomUUID(), amount: { amountMinor: '500', currency: 'EUR' }, reasonCode: 'insufficient_funds' }],
+    ['PaymentCommandRejected', 'PaymentCommandRejected', {
+      paymentId, commandId: 'capture-1', commandType: 'CapturePayment', reasonCode: 'invalid_state', status: 'voided', detail: "cannot capture a payment in status 'voided'",
+    }],
+  ])('accepts %s', (_label, type, data) => {
+    expect(validateEnvelope(envelope(type, data))).toMatchObject({ valid: true });
+  });
+
+  it.each([
+    ['an unknown capture mode', 'RequestPayment', { ...paymentRequest, captureMode: 'later' }, 'captureMode'],
+    ['an authorization lifetime under a second', 'RequestPayment', { ...paymentRequest, authorizationTtlMs: 999 }, 'authorizationTtlMs'],
+    ['an authorization lifetime over 30 days', 'RequestPayment', { ...paymentRequest, authorizationTtlMs: 30 * 24 * 3_600_000 + 1 }, 'authorizationTtlMs'],
+    ['a capture without a command id', 'CapturePayment', { paymentId }, 'commandId'],
+    ['a zero capture', 'CapturePayment', { paymentId, commandId: 'c', amount: { amountMinor: '0', currency: 'EUR' } }, 'amountMinor'],
+    ['a refund without a refund id', 'RefundPayment', { paymentId, commandId: 'r', amount: { amountMinor: '1', currency: 'EUR' } }, 'refundId'],
+    ['a refund in decimals', 'RefundPayment', { paymentId, commandId: 'r', refundId: randomUUID(), amount: { amountMinor: '1.5', currency: 'EUR' } }, 'amountMinor'],
+    ['a review that is neither approve nor decline', 'ReviewPayment', { paymentId, commandId: 'r', decision: 'maybe' }, 'decision'],
+    ['a timeout of an unknown wait', 'FirePaymentTimeout', { paymentId, wait: 'coffee', deadlineId: 'risk', attempt: 1, dueAt: '2026-11-26T10:00:00.000Z' }, 'wait'],
+  ])('refuses %s and says where', (_label, type, data, where) => {
+    const result = validateEnvelope(envelope(type, data));
+    expect(result.valid).toBe(false);
+    if (!result.valid) expect(result.reason).toContain(where);
+  });
+
+  it('keys every lifecycle command and event by payment id, so one payment stays in order', () => {
+    for (const type of ['CapturePayment', 'VoidPayment', 'RefundPayment', 'ReviewPayment', 'FirePaymentTimeout', 'PaymentRefunded', 'PaymentCommandRejected']) {
+      expect(contractFor(type).partitionKey({ paymentId } as never)).toBe(paymentId);
+    }
+  });
+
+  it('keeps schema version 1: the new fields are optional, so every earlier message is still valid', () => {
+    for (const type of ['RequestPayment', 'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentDeclined', 'PaymentCaptured']) {
+      expect(contractFor(type).schemaVersion).toBe(1);
+    }
+  });
+});

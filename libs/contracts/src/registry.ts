@@ -6,6 +6,7 @@ import * as ledgerOperations from './ledger-operations.js';
 import { isUuid } from './message-id.js';
 import * as payments from './payments.js';
 import * as risk from './risk.js';
+import * as settlement from './settlement.js';
 
 /** Every message that crosses a service boundary. A type not listed here never leaves its service. */
 export const CONTRACTS = [
@@ -17,7 +18,20 @@ export const CONTRACTS = [
   payments.PaymentAuthorized,
   payments.PaymentCaptured,
   payments.PaymentSettled,
+  payments.CapturePayment,
+  payments.VoidPayment,
+  payments.RefundPayment,
+  payments.ReviewPayment,
+  payments.FirePaymentTimeout,
+  payments.PaymentVoided,
+  payments.PaymentExpired,
+  payments.PaymentFailed,
+  payments.PaymentRefunded,
+  payments.RefundFailed,
+  payments.PaymentCommandRejected,
   risk.RiskAssessed,
+  settlement.RefundSettled,
+  settlement.SettlementBatchClosed,
   ledger.OpenAccount,
   ledger.AccountOpened,
   ledger.PostTransfer,

@@ -1,60 +1,198 @@
-import type {
-  DeclineStage, PaymentAuthorizationStartedData, PaymentAuthorizedData, PaymentCapturedData, PaymentDeclinedData,
-  PaymentInReviewData, PaymentRequestedData, PaymentSettledData, RequestPaymentData, RiskDecision,
+import {
+  canonicalJson, deriveMessageId,
+  type DeclineStage, type PaymentAuthorizationStartedData, type PaymentAuthorizedData, type PaymentCapturedData,
+  type PaymentCommandRejectedData, type PaymentDeclinedData, type PaymentExpiredData, type PaymentFailedData, type PaymentInReviewData,
+  type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentSettledData, type PaymentVoidedData,
+  type RefundFailedData, type RequestPaymentData, type ReviewDecision, type RiskDecision, type WireMoney,
 } from '@clearline/contracts';
 
 /**
  * The Payment aggregate as a decider: decide(command, state) -> events, evolve(state, event) -> state.
- * Walking-skeleton lifecycle: requested -> (risk) authorizing -> authorized -> captured -> settled,
- * or declined by risk or by the ledger, or parked in review. Pure: time and ids come in commands.
+ * Wallet lifecycle (docs/payments.md): requested -> (risk | analyst review) authorizing -> authorized
+ * -> capturing -> captured -> refunds; or voided, expired, declined, failed. Pure: time and ids come
+ * in commands. Amounts are bigint minor units in the state, decimal strings on events.
+ *
+ * TODO(connectors): the external rails (card, e_wallet, mobile_money) authorize and capture through
+ * libs/connectors before the ledger; their states and ConnectorAttempt* events are not built here.
  */
+
+/** How long an uncaptured authorization lives when the request names no `authorizationTtlMs`. */
+export const DEFAULT_AUTHORIZATION_TTL_MS = 7 * 24 * 3_600_000;
+
+// Events that stay inside payments (not contracts: the relay never publishes them). They record that
+// a lifecycle command was accepted, with the command id and its fingerprint for idempotency.
+export interface PaymentCaptureStartedData {
+  paymentId: string;
+  holdId: string;
+  amount: WireMoney;
+  /** Absent for the automatic capture of a sale. */
+  commandId?: string;
+  fingerprint?: string;
+}
+
+export interface PaymentVoidStartedData {
+  paymentId: string;
+  holdId: string;
+  commandId: string;
+  fingerprint: string;
+}
+
+export interface PaymentRefundStartedData {
+  paymentId: string;
+  refundId: string;
+  amount: WireMoney;
+  /** The ledger reversal's id, derived from the payment and refund ids. */
+  transferId: string;
+  commandId: string;
+  fingerprint: string;
+}
+
+export interface PaymentReviewedData {
+  paymentId: string;
+  decision: ReviewDecision;
+  reviewerId?: string;
+  commandId: string;
+  fingerprint: string;
+}
+
 export type PaymentEvent =
   | { type: 'PaymentRequested'; data: PaymentRequestedData }
   | { type: 'PaymentAuthorizationStarted'; data: PaymentAuthorizationStartedData }
   | { type: 'PaymentInReview'; data: PaymentInReviewData }
+  | { type: 'PaymentReviewed'; data: PaymentReviewedData }
   | { type: 'PaymentDeclined'; data: PaymentDeclinedData }
   | { type: 'PaymentAuthorized'; data: PaymentAuthorizedData }
+  | { type: 'PaymentCaptureStarted'; data: PaymentCaptureStartedData }
   | { type: 'PaymentCaptured'; data: PaymentCapturedData }
-  | { type: 'PaymentSettled'; data: PaymentSettledData };
+  | { type: 'PaymentSettled'; data: PaymentSettledData }
+  | { type: 'PaymentVoidStarted'; data: PaymentVoidStartedData }
+  | { type: 'PaymentVoided'; data: PaymentVoidedData }
+  | { type: 'PaymentExpired'; data: PaymentExpiredData }
+  | { type: 'PaymentFailed'; data: PaymentFailedData }
+  | { type: 'PaymentRefundStarted'; data: PaymentRefundStartedData }
+  | { type: 'PaymentRefunded'; data: PaymentRefundedData }
+  | { type: 'RefundFailed'; data: RefundFailedData }
+  | { type: 'PaymentCommandRejected'; data: PaymentCommandRejectedData };
 
 export const PAYMENT_EVENT_TYPES: ReadonlySet<string> = new Set<PaymentEvent['type']>([
-  'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentInReview', 'PaymentDeclined', 'PaymentAuthorized',
-  'PaymentCaptured', 'PaymentSettled',
+  'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentInReview', 'PaymentReviewed', 'PaymentDeclined', 'PaymentAuthorized',
+  'PaymentCaptureStarted', 'PaymentCaptured', 'PaymentSettled', 'PaymentVoidStarted', 'PaymentVoided', 'PaymentExpired',
+  'PaymentFailed', 'PaymentRefundStarted', 'PaymentRefunded', 'RefundFailed', 'PaymentCommandRejected',
 ]);
+
+/** Commands a channel or an analyst sends; each carries a commandId and is idempotent on it. */
+export type PaymentLifecycleCommand =
+  | { type: 'CapturePayment'; data: { commandId: string; amount?: WireMoney } }
+  | { type: 'VoidPayment'; data: { commandId: string } }
+  | { type: 'RefundPayment'; data: { commandId: string; refundId: string; amount: WireMoney } }
+  | { type: 'ReviewPayment'; data: { commandId: string; decision: ReviewDecision; reviewerId?: string; holdId: string }; now: string };
 
 export type PaymentCommand =
   | { type: 'RequestPayment'; data: RequestPaymentData; now: string }
-  | { type: 'ApplyRiskAssessment'; data: { score: number; decision: RiskDecision; reasons: string[]; holdId: string } }
+  | { type: 'ApplyRiskAssessment'; data: { score: number; decision: RiskDecision; reasons: string[]; holdId: string }; now: string }
+  | PaymentLifecycleCommand
   | { type: 'RecordHoldPlaced'; data: { holdId: string } }
   | { type: 'RecordHoldRejected'; data: { holdId: string; reasonCode: string } }
   | { type: 'RecordHoldCaptured'; data: { holdId: string }; now: string }
-  | { type: 'RecordCaptureRejected'; data: { holdId: string; reasonCode: string } };
+  | { type: 'RecordCaptureRejected'; data: { holdId: string; reasonCode: string } }
+  | { type: 'RecordHoldVoided'; data: { holdId: string } }
+  | { type: 'RecordHoldExpired'; data: { holdId: string } }
+  | { type: 'RecordRefundPosted'; data: { transferId: string } }
+  | { type: 'RecordRefundRejected'; data: { transferId: string; reasonCode: string } }
+  | { type: 'TimeOutRiskAssessment'; data: Record<string, never> }
+  | { type: 'TimeOutReview'; data: Record<string, never> }
+  | { type: 'TimeOutHold'; data: { holdId: string } }
+  | { type: 'ExpireAuthorization'; data: { holdId: string } };
 
-export type PaymentStatus = PaymentState['status'];
+export type RefundStatus = 'pending' | 'refunded' | 'failed';
+
+export interface RefundRecord {
+  refundId: string;
+  transferId: string;
+  amountMinor: bigint;
+  status: RefundStatus;
+  fingerprint: string;
+}
+
+interface Known {
+  payment: PaymentRequestedData;
+  /** Accepted lifecycle commands: commandId -> fingerprint of what it asked. */
+  commands: Readonly<Record<string, string>>;
+}
+
+interface Held {
+  holdId: string;
+  authorizedMinor: bigint;
+  expiresAt?: string;
+}
+
+/** A captured payment and its refunds; its status follows from the amounts (see capturedStatus). */
+export interface CapturedPayment extends Known, Held {
+  capturedMinor: bigint;
+  /** Refunds the ledger posted. */
+  refundedMinor: bigint;
+  /** Refunds accepted and not yet answered: they count against what is still refundable. */
+  pendingRefundMinor: bigint;
+  refunds: Readonly<Record<string, RefundRecord>>;
+  /** Included in a settlement (the walking skeleton settles each capture at once). Orthogonal to status. */
+  settled: boolean;
+}
+
+export const CAPTURED_STATUSES = ['captured', 'refunding', 'partially_refunded', 'refunded'] as const;
+export type CapturedStatus = (typeof CAPTURED_STATUSES)[number];
 
 export type PaymentState =
   | { status: 'initial' }
-  | { status: 'requested'; payment: PaymentRequestedData }
-  | { status: 'in_review'; payment: PaymentRequestedData; riskScore: number }
-  | { status: 'authorizing'; payment: PaymentRequestedData; holdId: string; riskScore: number }
-  | { status: 'authorized'; payment: PaymentRequestedData; holdId: string }
-  | { status: 'captured'; payment: PaymentRequestedData; holdId: string }
-  | { status: 'settled'; payment: PaymentRequestedData; holdId: string }
-  | { status: 'declined'; payment: PaymentRequestedData; stage: DeclineStage; reasonCode: string };
+  | (Known & { status: 'requested' })
+  | (Known & { status: 'in_review'; riskScore: number })
+  | (Known & { status: 'authorizing'; holdId: string; riskScore: number; expiresAt?: string })
+  | (Known & Held & { status: 'authorized' })
+  | (Known & Held & { status: 'capturing'; capture: { amountMinor: bigint; commandId?: string } })
+  | (Known & Held & { status: 'voiding'; voidCommandId: string })
+  | (CapturedPayment & { status: CapturedStatus })
+  | (Known & { status: 'voided'; holdId: string })
+  | (Known & { status: 'expired'; holdId: string })
+  | (Known & { status: 'declined'; stage: DeclineStage; reasonCode: string })
+  | (Known & { status: 'failed'; reasonCode: string; holdId?: string });
 
+export type PaymentStatus = PaymentState['status'];
+
+/** No command moves a payment out of these. */
+export const TERMINAL_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>(['voided', 'expired', 'declined', 'failed', 'refunded']);
+
+/** A command the payment refuses: names the command, the status it was refused in, and a stable reason code. */
 export class PaymentStateError extends Error {
-  constructor(readonly command: PaymentCommand['type'], readonly status: PaymentStatus, detail?: string) {
+  constructor(
+    readonly command: PaymentCommand['type'],
+    readonly status: PaymentStatus,
+    detail?: string,
+    readonly reasonCode: PaymentRefusalCode = status === 'initial' ? 'payment_not_found' : 'invalid_state',
+  ) {
     super(`cannot ${describe(command)} a payment in status '${status}'${detail ? ` (${detail})` : ''}`);
     this.name = 'PaymentStateError';
   }
 }
 
+/** 'CapturePayment' -> 'capture', 'RecordHoldPlaced' -> 'record hold placed'. */
 function describe(command: PaymentCommand['type']): string {
-  return command.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return command.replace(/Payment$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 export function initialPaymentState(): PaymentState {
   return { status: 'initial' };
+}
+
+export function isCaptured(state: PaymentState): state is Extract<PaymentState, { status: CapturedStatus }> {
+  return (CAPTURED_STATUSES as readonly string[]).includes(state.status);
+}
+
+export function captureModeOf(payment: PaymentRequestedData): 'automatic' | 'manual' {
+  return payment.captureMode ?? 'automatic';
+}
+
+/** The ledger id of a refund's reversal: stable per payment and refund, so a repeat is one reversal. */
+export function refundTransferId(paymentId: string, refundId: string): string {
+  return deriveMessageId(paymentId, `refund:${refundId}`);
 }
 
 export function decidePayment(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
@@ -64,24 +202,58 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       return [{ type: 'PaymentRequested', data: { ...command.data, requestedAt: command.now } }];
     case 'ApplyRiskAssessment':
       if (state.status !== 'requested') throw new PaymentStateError(command.type, state.status);
-      return [riskOutcome(state.payment, command.data)];
-    case 'RecordHoldPlaced':
+      return [riskOutcome(state.payment, command.data, command.now)];
+    case 'ReviewPayment':
+    case 'CapturePayment':
+    case 'VoidPayment':
+    case 'RefundPayment':
+      return decideLifecycle(command, state);
+    case 'RecordHoldPlaced': {
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
-      return [{ type: 'PaymentAuthorized', data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: state.payment.amount } }];
+      const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: state.payment.amount } };
+      if (captureModeOf(state.payment) === 'manual') return [authorized];
+      // A sale: capture the whole authorized amount at once.
+      return [authorized, { type: 'PaymentCaptureStarted', data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: state.payment.amount } }];
+    }
     case 'RecordHoldRejected':
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
       return [{ type: 'PaymentDeclined', data: { paymentId: state.payment.paymentId, stage: 'funds', reasonCode: command.data.reasonCode } }];
     case 'RecordHoldCaptured':
-      if (state.status !== 'authorized') throw new PaymentStateError(command.type, state.status);
+      if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
-      return captureAndSettle(state.payment, state.holdId, command.now);
+      return captureAndSettle(state, command.now);
     case 'RecordCaptureRejected':
-      // The ledger keeps the hold; an operator (or the lifecycle issue's retry policy) decides next.
-      if (state.status !== 'authorized') throw new PaymentStateError(command.type, state.status);
+      if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
-      return [];
+      return captureRejected(state, command.data.reasonCode);
+    case 'RecordHoldVoided':
+      if (state.status !== 'voiding') throw new PaymentStateError(command.type, state.status);
+      assertSameHold(command, state.holdId, state.status);
+      return [{ type: 'PaymentVoided', data: { paymentId: state.payment.paymentId, holdId: state.holdId, releasedAmount: minorMoney(state.authorizedMinor, state.payment) } }];
+    case 'RecordHoldExpired':
+    case 'ExpireAuthorization': {
+      // The ledger's HoldExpired in any uncaptured state; our own timer only while nothing else is asked
+      // of the hold (the hold carries the same expiry, so the ledger releases it either way).
+      const expirable = command.type === 'RecordHoldExpired' || state.status === 'authorized';
+      if (!expirable || !isHeldUncaptured(state)) throw new PaymentStateError(command.type, state.status);
+      assertSameHold(command, state.holdId, state.status);
+      return [{ type: 'PaymentExpired', data: { paymentId: state.payment.paymentId, holdId: state.holdId, reasonCode: 'authorization_expired' } }];
+    }
+    case 'RecordRefundPosted':
+    case 'RecordRefundRejected':
+      return decideRefundOutcome(command, state);
+    case 'TimeOutRiskAssessment':
+      if (state.status !== 'requested') throw new PaymentStateError(command.type, state.status);
+      return [{ type: 'PaymentDeclined', data: { paymentId: state.payment.paymentId, stage: 'risk', reasonCode: 'risk_timeout' } }];
+    case 'TimeOutReview':
+      if (state.status !== 'in_review') throw new PaymentStateError(command.type, state.status);
+      return [{ type: 'PaymentDeclined', data: { paymentId: state.payment.paymentId, stage: 'review', reasonCode: 'review_timeout' } }];
+    case 'TimeOutHold':
+      if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
+      assertSameHold(command, state.holdId, state.status);
+      return [{ type: 'PaymentFailed', data: { paymentId: state.payment.paymentId, reasonCode: 'ledger_timeout' } }];
     default: {
       const unreachable: never = command;
       return unreachable;
@@ -89,14 +261,167 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
   }
 }
 
+function isHeldUncaptured(state: PaymentState): state is Extract<PaymentState, { status: 'authorized' | 'capturing' | 'voiding' }> {
+  return state.status === 'authorized' || state.status === 'capturing' || state.status === 'voiding';
+}
+
+/**
+ * Channel and analyst commands. A command id seen before is answered from the record: the same
+ * body is a no-op, another body is refused; only then does the status decide.
+ */
+function decideLifecycle(command: PaymentLifecycleCommand, state: PaymentState): PaymentEvent[] {
+  if (state.status === 'initial') throw new PaymentStateError(command.type, state.status);
+  const fingerprint = fingerprintOf(command);
+  const seen = state.commands[command.data.commandId];
+  if (seen !== undefined) {
+    if (seen === fingerprint) return [];
+    throw new PaymentStateError(command.type, state.status, `command id ${command.data.commandId} was used for another request`, 'duplicate_command_different_body');
+  }
+  switch (command.type) {
+    case 'ReviewPayment':
+      return review(command, state, fingerprint);
+    case 'CapturePayment':
+      return capture(command, state, fingerprint);
+    case 'VoidPayment':
+      if (state.status !== 'authorized') throw new PaymentStateError(command.type, state.status);
+      return [{ type: 'PaymentVoidStarted', data: { paymentId: state.payment.paymentId, holdId: state.holdId, commandId: command.data.commandId, fingerprint } }];
+    case 'RefundPayment':
+      return refund(command, state, fingerprint);
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}
+
+/** What a command asked, without its id (and without ids the caller derives, like a review's hold id). */
+function fingerprintOf(command: PaymentLifecycleCommand): string {
+  switch (command.type) {
+    case 'ReviewPayment':
+      return canonicalJson({ type: command.type, decision: command.data.decision, reviewerId: command.data.reviewerId });
+    case 'CapturePayment':
+      return canonicalJson({ type: command.type, amount: command.data.amount });
+    case 'VoidPayment':
+      return canonicalJson({ type: command.type });
+    case 'RefundPayment':
+      return canonicalJson({ type: command.type, refundId: command.data.refundId, amount: command.data.amount });
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}
+
+function review(command: Extract<PaymentLifecycleCommand, { type: 'ReviewPayment' }>, state: PaymentState, fingerprint: string): PaymentEvent[] {
+  if (state.status !== 'in_review') throw new PaymentStateError(command.type, state.status);
+  const { paymentId } = state.payment;
+  const reviewed: PaymentEvent = {
+    type: 'PaymentReviewed',
+    data: { paymentId, decision: command.data.decision, commandId: command.data.commandId, fingerprint, ...(command.data.reviewerId ? { reviewerId: command.data.reviewerId } : {}) },
+  };
+  switch (command.data.decision) {
+    case 'approve':
+      return [reviewed, authorizationStarted(state.payment, command.data.holdId, state.riskScore, command.now)];
+    case 'decline':
+      return [reviewed, { type: 'PaymentDeclined', data: { paymentId, stage: 'review', reasonCode: 'review_declined' } }];
+    default: {
+      const unreachable: never = command.data.decision;
+      return unreachable;
+    }
+  }
+}
+
+function capture(command: Extract<PaymentLifecycleCommand, { type: 'CapturePayment' }>, state: Exclude<PaymentState, { status: 'initial' }>, fingerprint: string): PaymentEvent[] {
+  if (state.status !== 'authorized') throw new PaymentStateError(command.type, state.status);
+  if (captureModeOf(state.payment) === 'automatic') {
+    throw new PaymentStateError(command.type, state.status, 'a sale is captured automatically', 'capture_mode_automatic');
+  }
+  const amountMinor = command.data.amount === undefined ? state.authorizedMinor : amountIn(command, state, command.data.amount);
+  if (amountMinor > state.authorizedMinor) {
+    throw new PaymentStateError(command.type, state.status, `amount ${amountMinor} exceeds the authorized ${state.authorizedMinor}`, 'amount_exceeds_authorized');
+  }
+  return [{
+    type: 'PaymentCaptureStarted',
+    data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: minorMoney(amountMinor, state.payment), commandId: command.data.commandId, fingerprint },
+  }];
+}
+
+function refund(command: Extract<PaymentLifecycleCommand, { type: 'RefundPayment' }>, state: Exclude<PaymentState, { status: 'initial' }>, fingerprint: string): PaymentEvent[] {
+  if (!isCaptured(state) || state.status === 'refunded') throw new PaymentStateError(command.type, state.status);
+  const { refundId } = command.data;
+  const earlier = state.refunds[refundId];
+  if (earlier !== undefined) {
+    // The refund id is the refund's identity: asked again under another command id, same body is a no-op.
+    if (earlier.fingerprint === fingerprint) return [];
+    throw new PaymentStateError(command.type, state.status, `refund ${refundId} was asked for another amount`, 'duplicate_command_different_body');
+  }
+  const amountMinor = amountIn(command, state, command.data.amount);
+  const refundableMinor = state.capturedMinor - state.refundedMinor - state.pendingRefundMinor;
+  if (amountMinor > refundableMinor) {
+    throw new PaymentStateError(command.type, state.status, `amount ${amountMinor} exceeds the refundable ${refundableMinor}`, 'amount_exceeds_refundable');
+  }
+  const { paymentId } = state.payment;
+  return [{
+    type: 'PaymentRefundStarted',
+    data: {
+      paymentId, refundId, amount: minorMoney(amountMinor, state.payment), transferId: refundTransferId(paymentId, refundId),
+      commandId: command.data.commandId, fingerprint,
+    },
+  }];
+}
+
+function decideRefundOutcome(
+  command: Extract<PaymentCommand, { type: 'RecordRefundPosted' | 'RecordRefundRejected' }>,
+  state: PaymentState,
+): PaymentEvent[] {
+  if (!isCaptured(state)) throw new PaymentStateError(command.type, state.status);
+  const pending = Object.values(state.refunds).find((refund) => refund.transferId === command.data.transferId && refund.status === 'pending');
+  if (pending === undefined) throw new PaymentStateError(command.type, state.status, `no pending refund has transfer ${command.data.transferId}`);
+  const { paymentId } = state.payment;
+  const amount = minorMoney(pending.amountMinor, state.payment);
+  if (command.type === 'RecordRefundRejected') {
+    return [{ type: 'RefundFailed', data: { paymentId, refundId: pending.refundId, amount, reasonCode: command.data.reasonCode } }];
+  }
+  const refundedTotal = minorMoney(state.refundedMinor + pending.amountMinor, state.payment);
+  return [{ type: 'PaymentRefunded', data: { paymentId, refundId: pending.refundId, amount, refundedTotal, transferId: pending.transferId } }];
+}
+
+/** A refused capture: for a manual capture the caller hears why and may try again; a sale fails (the process releases its hold). */
+function captureRejected(state: Extract<PaymentState, { status: 'capturing' }>, reasonCode: string): PaymentEvent[] {
+  const { paymentId } = state.payment;
+  if (reasonCode === 'hold_expired') return [{ type: 'PaymentExpired', data: { paymentId, holdId: state.holdId, reasonCode: 'authorization_expired' } }];
+  const commandId = state.capture.commandId;
+  if (commandId === undefined) return [{ type: 'PaymentFailed', data: { paymentId, reasonCode } }];
+  return [{
+    type: 'PaymentCommandRejected',
+    data: { paymentId, commandId, commandType: 'CapturePayment', reasonCode, status: state.status, detail: `the ledger refused the capture: ${reasonCode}` },
+  }];
+}
+
+function amountIn(command: PaymentLifecycleCommand, state: Exclude<PaymentState, { status: 'initial' }>, amount: WireMoney): bigint {
+  if (amount.currency !== state.payment.amount.currency) {
+    throw new PaymentStateError(command.type, state.status, `currency ${amount.currency} is not the payment's ${state.payment.amount.currency}`, 'currency_mismatch');
+  }
+  return BigInt(amount.amountMinor);
+}
+
+function minorMoney(amountMinor: bigint, payment: PaymentRequestedData): WireMoney {
+  return { amountMinor: amountMinor.toString(), currency: payment.amount.currency };
+}
+
 function assertSameHold(command: Extract<PaymentCommand, { data: { holdId: string } }>, holdId: string, status: PaymentStatus): void {
   if (command.data.holdId !== holdId) throw new PaymentStateError(command.type, status, `hold ${command.data.holdId} is not this payment's hold ${holdId}`);
 }
 
-function riskOutcome(payment: PaymentRequestedData, risk: Extract<PaymentCommand, { type: 'ApplyRiskAssessment' }>['data']): PaymentEvent {
+function authorizationStarted(payment: PaymentRequestedData, holdId: string, riskScore: number, now: string): PaymentEvent {
+  const expiresAt = new Date(Date.parse(now) + (payment.authorizationTtlMs ?? DEFAULT_AUTHORIZATION_TTL_MS)).toISOString();
+  return { type: 'PaymentAuthorizationStarted', data: { paymentId: payment.paymentId, holdId, riskScore, expiresAt } };
+}
+
+function riskOutcome(payment: PaymentRequestedData, risk: Extract<PaymentCommand, { type: 'ApplyRiskAssessment' }>['data'], now: string): PaymentEvent {
   switch (risk.decision) {
     case 'approve':
-      return { type: 'PaymentAuthorizationStarted', data: { paymentId: payment.paymentId, holdId: risk.holdId, riskScore: risk.score } };
+      return authorizationStarted(payment, risk.holdId, risk.score, now);
     case 'review':
       return { type: 'PaymentInReview', data: { paymentId: payment.paymentId, riskScore: risk.score, reasons: risk.reasons } };
     case 'decline':
@@ -108,43 +433,121 @@ function riskOutcome(payment: PaymentRequestedData, risk: Extract<PaymentCommand
   }
 }
 
-/** Walking skeleton: a captured sale settles at once (a batch of one); settlement batches come later. */
-function captureAndSettle(payment: PaymentRequestedData, holdId: string, now: string): PaymentEvent[] {
+/** Walking skeleton: every capture settles at once (a batch of one); settlement batches replace this later. */
+function captureAndSettle(state: Extract<PaymentState, { status: 'capturing' }>, now: string): PaymentEvent[] {
+  const { payment } = state;
+  const amount = minorMoney(state.capture.amountMinor, payment);
   return [
-    { type: 'PaymentCaptured', data: { paymentId: payment.paymentId, holdId, amount: payment.amount } },
+    { type: 'PaymentCaptured', data: { paymentId: payment.paymentId, holdId: state.holdId, amount, authorizedAmount: minorMoney(state.authorizedMinor, payment) } },
     {
       type: 'PaymentSettled',
-      data: {
-        paymentId: payment.paymentId,
-        merchantId: payment.merchantId,
-        merchantAccountId: payment.merchantAccountId,
-        amount: payment.amount,
-        settledAt: now,
-      },
+      data: { paymentId: payment.paymentId, merchantId: payment.merchantId, merchantAccountId: payment.merchantAccountId, amount, settledAt: now },
     },
   ];
 }
 
+/** The status of a captured payment follows from its amounts: refunds in flight first, then how much came back. */
+export function capturedStatus(payment: Pick<CapturedPayment, 'capturedMinor' | 'refundedMinor' | 'pendingRefundMinor'>): CapturedStatus {
+  if (payment.pendingRefundMinor > 0n) return 'refunding';
+  if (payment.refundedMinor === 0n) return 'captured';
+  return payment.refundedMinor >= payment.capturedMinor ? 'refunded' : 'partially_refunded';
+}
+
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
-  if (event.type === 'PaymentRequested') return { status: 'requested', payment: event.data };
+  if (event.type === 'PaymentRequested') return { status: 'requested', payment: event.data, commands: {} };
   if (state.status === 'initial') return state;
-  const payment = state.payment;
+  const known: Known = { payment: state.payment, commands: state.commands };
   switch (event.type) {
     case 'PaymentAuthorizationStarted':
-      return { status: 'authorizing', payment, holdId: event.data.holdId, riskScore: event.data.riskScore };
+      return { ...known, status: 'authorizing', holdId: event.data.holdId, riskScore: event.data.riskScore, ...optionalExpiry(event.data.expiresAt) };
     case 'PaymentInReview':
-      return { status: 'in_review', payment, riskScore: event.data.riskScore };
+      return { ...known, status: 'in_review', riskScore: event.data.riskScore };
+    case 'PaymentReviewed':
+      return { ...state, commands: remember(state, event.data.commandId, event.data.fingerprint) };
     case 'PaymentDeclined':
-      return { status: 'declined', payment, stage: event.data.stage, reasonCode: event.data.reasonCode };
+      return { ...known, status: 'declined', stage: event.data.stage, reasonCode: event.data.reasonCode };
     case 'PaymentAuthorized':
-      return { status: 'authorized', payment, holdId: event.data.holdId };
-    case 'PaymentCaptured':
-      return { status: 'captured', payment, holdId: event.data.holdId };
+      return {
+        ...known, status: 'authorized', holdId: event.data.holdId, authorizedMinor: BigInt(event.data.amount.amountMinor),
+        ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined),
+      };
+    case 'PaymentCaptureStarted': {
+      const commands = event.data.commandId !== undefined ? remember(state, event.data.commandId, event.data.fingerprint ?? '') : state.commands;
+      const capture = { amountMinor: BigInt(event.data.amount.amountMinor), ...(event.data.commandId !== undefined ? { commandId: event.data.commandId } : {}) };
+      return { ...known, ...heldOf(state, event.data.holdId), commands, status: 'capturing', capture };
+    }
+    case 'PaymentCaptured': {
+      const captured = { capturedMinor: BigInt(event.data.amount.amountMinor), refundedMinor: 0n, pendingRefundMinor: 0n };
+      return { ...known, ...heldOf(state, event.data.holdId), ...captured, refunds: {}, settled: false, status: capturedStatus(captured) };
+    }
     case 'PaymentSettled':
-      return { status: 'settled', payment, holdId: 'holdId' in state ? state.holdId : '' };
+      return isCaptured(state) ? { ...state, settled: true } : state;
+    case 'PaymentVoidStarted':
+      return { ...known, ...heldOf(state, event.data.holdId), commands: remember(state, event.data.commandId, event.data.fingerprint), status: 'voiding', voidCommandId: event.data.commandId };
+    case 'PaymentVoided':
+      return { ...known, status: 'voided', holdId: event.data.holdId };
+    case 'PaymentExpired':
+      return { ...known, status: 'expired', holdId: event.data.holdId };
+    case 'PaymentFailed':
+      return { ...known, status: 'failed', reasonCode: event.data.reasonCode, ...('holdId' in state ? { holdId: state.holdId } : {}) };
+    case 'PaymentRefundStarted':
+    case 'PaymentRefunded':
+    case 'RefundFailed':
+      return evolveRefund(state, event);
+    case 'PaymentCommandRejected':
+      // A capture the ledger refused gives the payment back its authorization; other refusals changed nothing.
+      if (state.status === 'capturing' && event.data.commandId === state.capture.commandId) {
+        const { capture: _capture, ...authorized } = state;
+        return { ...authorized, status: 'authorized' };
+      }
+      return state;
     default: {
       const unreachable: never = event;
       return unreachable;
     }
   }
+}
+
+function evolveRefund(state: Exclude<PaymentState, { status: 'initial' }>, event: Extract<PaymentEvent, { type: 'PaymentRefundStarted' | 'PaymentRefunded' | 'RefundFailed' }>): PaymentState {
+  if (!isCaptured(state)) return state;
+  const amountMinor = BigInt(event.data.amount.amountMinor);
+  let { refundedMinor, pendingRefundMinor } = state;
+  let refunds = state.refunds;
+  let commands = state.commands;
+  const earlier = refunds[event.data.refundId];
+  switch (event.type) {
+    case 'PaymentRefundStarted':
+      pendingRefundMinor += amountMinor;
+      commands = remember(state, event.data.commandId, event.data.fingerprint);
+      refunds = { ...refunds, [event.data.refundId]: { refundId: event.data.refundId, transferId: event.data.transferId, amountMinor, status: 'pending', fingerprint: event.data.fingerprint } };
+      break;
+    case 'PaymentRefunded':
+    case 'RefundFailed': {
+      if (earlier === undefined || earlier.status !== 'pending') return state;
+      pendingRefundMinor -= earlier.amountMinor;
+      if (event.type === 'PaymentRefunded') refundedMinor += earlier.amountMinor;
+      refunds = { ...refunds, [event.data.refundId]: { ...earlier, status: event.type === 'PaymentRefunded' ? 'refunded' : 'failed' } };
+      break;
+    }
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+  const amounts = { capturedMinor: state.capturedMinor, refundedMinor, pendingRefundMinor };
+  return { ...state, ...amounts, refunds, commands, status: capturedStatus(amounts) };
+}
+
+function remember(state: Exclude<PaymentState, { status: 'initial' }>, commandId: string, fingerprint: string): Readonly<Record<string, string>> {
+  return { ...state.commands, [commandId]: fingerprint };
+}
+
+/** The hold of a state that has one; evolve never throws, so an out-of-order event keeps what it can. */
+function heldOf(state: Exclude<PaymentState, { status: 'initial' }>, holdId: string): Held {
+  const authorizedMinor = 'authorizedMinor' in state ? state.authorizedMinor : BigInt(state.payment.amount.amountMinor);
+  return { holdId, authorizedMinor, ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined) };
+}
+
+function optionalExpiry(expiresAt: string | undefined): { expiresAt?: string } {
+  return expiresAt === undefined ? {} : { expiresAt };
 }

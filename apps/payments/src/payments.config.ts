@@ -1,0 +1,45 @@
+import { MAX_PUBLISH_BATCH } from '@clearline/messaging';
+import { DEFAULT_PAYMENT_TIMEOUTS, type PaymentTimeouts } from '@clearline/payments-domain';
+import { ConfigurationError } from '@clearline/service-runtime';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * How long the payment process waits for each answer, read once at boot from PAYMENTS_RISK_TIMEOUT_MS,
+ * PAYMENTS_REVIEW_TIMEOUT_MS, PAYMENTS_LEDGER_TIMEOUT_MS and PAYMENTS_LEDGER_MAX_SENDS (defaults:
+ * docs/payments.md); a bad value stops the service.
+ */
+export function paymentTimeouts(environment: NodeJS.ProcessEnv = process.env): PaymentTimeouts {
+  return {
+    riskAnswerMs: boundedInteger(environment, 'PAYMENTS_RISK_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.riskAnswerMs, 100, HOUR_MS),
+    reviewMs: boundedInteger(environment, 'PAYMENTS_REVIEW_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.reviewMs, 1_000, 30 * 24 * HOUR_MS),
+    ledgerAnswerMs: boundedInteger(environment, 'PAYMENTS_LEDGER_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.ledgerAnswerMs, 100, HOUR_MS),
+    ledgerMaxSends: boundedInteger(environment, 'PAYMENTS_LEDGER_MAX_SENDS', DEFAULT_PAYMENT_TIMEOUTS.ledgerMaxSends, 1, 10),
+  };
+}
+
+export interface TimeoutSchedulerSettings {
+  /** Pause between two passes of the timeout scheduler. */
+  intervalMs: number;
+  /** Timers claimed and published per pass. */
+  batchSize: number;
+  /** How long a published timer is left to be handled before a scheduler publishes it again. */
+  requestQuietMs: number;
+}
+
+/** Read once at boot from PAYMENTS_TIMEOUT_INTERVAL_MS, _BATCH_SIZE and _REQUEST_QUIET_MS. */
+export function timeoutSchedulerSettings(environment: NodeJS.ProcessEnv = process.env): TimeoutSchedulerSettings {
+  return {
+    intervalMs: boundedInteger(environment, 'PAYMENTS_TIMEOUT_INTERVAL_MS', 1_000, 10, HOUR_MS),
+    batchSize: boundedInteger(environment, 'PAYMENTS_TIMEOUT_BATCH_SIZE', 100, 1, MAX_PUBLISH_BATCH),
+    requestQuietMs: boundedInteger(environment, 'PAYMENTS_TIMEOUT_REQUEST_QUIET_MS', 30_000, 0, HOUR_MS),
+  };
+}
+
+function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = environment[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigurationError(`${name} must be an integer in ${min}..${max}, got '${text}'`);
+  return value;
+}
