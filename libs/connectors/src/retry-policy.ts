@@ -1,6 +1,6 @@
 // How often and how patiently one connector is retried for a retryable failure. The delay formula
-// is @clearline/messaging's (exponential, capped, equal jitter), reused rather than copied.
-import { retryDelayMs, type Backoff } from '@clearline/messaging';
+// is @clearline/retry's (exponential, capped, equal jitter), shared by every retry loop.
+import { retryDelayMs, type Backoff } from '@clearline/retry';
 import type { RandomSource } from './clock.js';
 
 export interface RetryPolicy {

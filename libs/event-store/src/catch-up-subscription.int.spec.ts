@@ -117,7 +117,7 @@ describe('CatchUpSubscription', () => {
     const subscription = subscribe({
       subscriptionId,
       categories: [category],
-      retry: { initialDelayMs: 20, maxDelayMs: 100 },
+      retry: { initialMs: 20, maxMs: 100 },
       onError: (_error, context) => errors.push(context),
       handle: async (batch, client) => {
         calls += 1;
@@ -261,7 +261,7 @@ describe('CatchUpSubscription', () => {
     const subscription = subscribe({
       subscriptionId: `stuck-${randomUUID()}`,
       categories: [category],
-      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      retry: { initialMs: 60_000, maxMs: 60_000 },
       handle: async () => {
         failures += 1;
         throw new Error('always fails');

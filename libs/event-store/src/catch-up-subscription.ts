@@ -5,7 +5,7 @@ import { APPENDED_NOTIFICATION_CHANNEL } from './event-store.sql.js';
 import type { AllPosition, RecordedEvent } from './event-store.types.js';
 import { assertValidCategory } from './event-validation.js';
 import type { PostgresEventStore, ReadAllResult } from './postgres-event-store.js';
-import { backoffDelayMs, type BackoffOptions } from './retry-backoff.js';
+import { retryDelayMs, type Backoff } from '@clearline/retry';
 
 export interface CatchUpSubscriptionOptions {
   store: PostgresEventStore;
@@ -22,7 +22,7 @@ export interface CatchUpSubscriptionOptions {
   /** Also wake on NOTIFY event_store_appended (costs one pooled connection). Default true. */
   listen?: boolean;
   /** Backoff after a failed batch. Default 100 ms doubling up to 30 s. */
-  retry?: Partial<BackoffOptions>;
+  retry?: Partial<Backoff>;
   /**
    * Processes one batch in $all order inside a transaction: write through `client` and the writes
    * commit together with the checkpoint, or not at all. Throwing rolls both back and the batch is
@@ -87,7 +87,7 @@ export class CatchUpSubscription {
 
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
-  private readonly retry: BackoffOptions;
+  private readonly retry: Backoff;
   private readonly checkpointTable: string;
 
   constructor(private readonly options: CatchUpSubscriptionOptions) {
@@ -101,9 +101,9 @@ export class CatchUpSubscription {
     }
     this.batchSize = boundedInteger('batchSize', options.batchSize ?? 500, 1, BATCH_SIZE_LIMIT);
     this.pollIntervalMs = boundedInteger('pollIntervalMs', options.pollIntervalMs ?? 1_000, POLL_INTERVAL_LIMITS_MS.min, POLL_INTERVAL_LIMITS_MS.max);
-    const initialDelayMs = boundedInteger('retry.initialDelayMs', options.retry?.initialDelayMs ?? 100, 1, RETRY_DELAY_LIMIT_MS);
-    const maxDelayMs = boundedInteger('retry.maxDelayMs', options.retry?.maxDelayMs ?? 30_000, initialDelayMs, RETRY_DELAY_LIMIT_MS);
-    this.retry = { initialDelayMs, maxDelayMs };
+    const initialMs = boundedInteger('retry.initialMs', options.retry?.initialMs ?? 100, 1, RETRY_DELAY_LIMIT_MS);
+    const maxMs = boundedInteger('retry.maxMs', options.retry?.maxMs ?? 30_000, initialMs, RETRY_DELAY_LIMIT_MS);
+    this.retry = { initialMs, maxMs };
     this.checkpointTable = `${quoteIdentifier(options.store.schema)}.subscription_checkpoints`;
   }
 
@@ -179,7 +179,7 @@ export class CatchUpSubscription {
       } catch (error) {
         this.consecutiveFailures += 1;
         this.lastError = error instanceof Error ? error.message : String(error);
-        const retryInMs = backoffDelayMs(this.consecutiveFailures, this.retry);
+        const retryInMs = retryDelayMs(Math.max(this.consecutiveFailures, 1), this.retry);
         this.reportError(error, retryInMs);
         await this.sleep(retryInMs, false);
       }

@@ -16,6 +16,6 @@ export {
   type KafkaHeaders,
 } from './message-headers.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, parseMessage, type ParsedMessage } from './message-parsing.js';
-export { DEFAULT_BACKOFF, retryDelayMs, type Backoff } from './retry-backoff.js';
+export { DEFAULT_BACKOFF } from './retry-backoff.js';
 export { MetricNames, messagingMetrics, type ConsumeOutcome, type MessagingMetrics } from './messaging.metrics.js';
 export { messagingMigrations } from './messaging.migrations.js';

@@ -22,7 +22,8 @@ import { deadLetterHeaders } from './message-headers.js';
 import { describeError, HandlerTimeoutError, MessagingInfrastructureError, PermanentMessageError } from './message-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, parseMessage } from './message-parsing.js';
 import { lagAfter, messagingMetrics, type MessagingMetrics } from './messaging.metrics.js';
-import { assertValidBackoff, DEFAULT_BACKOFF, retryDelayMs, type Backoff } from './retry-backoff.js';
+import { retryDelayMs, type Backoff } from '@clearline/retry';
+import { assertValidBackoff, DEFAULT_BACKOFF } from './retry-backoff.js';
 
 const { Partitioners } = kafkajs;
 

@@ -1,5 +1,5 @@
 import { APPENDED_NOTIFICATION_CHANNEL, type AllPosition, type PostgresEventStore, type ReadAllResult, type RecordedEvent } from '@clearline/event-store';
-import { retryDelayMs, type Backoff } from '@clearline/messaging';
+import { retryDelayMs, type Backoff } from '@clearline/retry';
 import type { Notification, PoolClient } from 'pg';
 import type { Logger } from './logger.js';
 import type { OutboxRelayCheckpoint } from './outbox-relay-checkpoint.js';

@@ -1,6 +1,7 @@
 import { isContractType, type MessageEnvelope, type MessageMetadata } from '@clearline/contracts';
 import type { PostgresEventStore, RecordedEvent } from '@clearline/event-store';
 import type { MessagePublisher } from '@clearline/messaging';
+import type { Backoff } from '@clearline/retry';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from './logger.js';
 import { OutboxRelayCheckpoint } from './outbox-relay-checkpoint.js';
@@ -23,7 +24,7 @@ export interface OutboxRelayOptions {
   /** How often the leader looks for new events when caught up and no NOTIFY woke it, 10..60,000. Default 1,000 ms. */
   pollIntervalMs?: number;
   /** Backoff after a failed batch: 100 ms doubling up to 30 s by default. */
-  retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  retry?: Partial<Backoff>;
 }
 
 const LIMITS = {
@@ -51,7 +52,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly leaderPollIntervalMs: number;
   private readonly pollIntervalMs: number;
-  private readonly retry: { initialMs: number; maxMs: number };
+  private readonly retry: Backoff;
 
   constructor(private readonly options: OutboxRelayOptions) {
     if (options.name.trim() === '') throw new RangeError('OutboxRelay: name must not be empty');
@@ -61,8 +62,8 @@ export class OutboxRelay {
     this.batchSize = boundedInteger('batchSize', options.batchSize ?? 500, LIMITS.batchSize);
     this.leaderPollIntervalMs = boundedInteger('leaderPollIntervalMs', options.leaderPollIntervalMs ?? 2_000, LIMITS.leaderPollIntervalMs);
     this.pollIntervalMs = boundedInteger('pollIntervalMs', options.pollIntervalMs ?? 1_000, LIMITS.pollIntervalMs);
-    const initialMs = boundedInteger('retry.initialDelayMs', options.retry?.initialDelayMs ?? 100, LIMITS.retryDelayMs);
-    const maxMs = boundedInteger('retry.maxDelayMs', options.retry?.maxDelayMs ?? 30_000, { min: initialMs, max: LIMITS.retryDelayMs.max });
+    const initialMs = boundedInteger('retry.initialMs', options.retry?.initialMs ?? 100, LIMITS.retryDelayMs);
+    const maxMs = boundedInteger('retry.maxMs', options.retry?.maxMs ?? 30_000, { min: initialMs, max: LIMITS.retryDelayMs.max });
     this.retry = { initialMs, maxMs };
   }
 

@@ -1,0 +1,1 @@
+export { assertValidBackoff, retryDelayMs, type Backoff } from './backoff.js';
