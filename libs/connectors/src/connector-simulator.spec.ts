@@ -5,7 +5,7 @@
 import { ConnectorSimulator, SimulatorCodes, type ConnectorSimulatorOptions } from './connector-simulator.js';
 import { declined, failed, type AuthorizeRequest, type ConnectorResult } from './connector.js';
 import { cardAuthorization, eur, inMemoryRedis, walletAuthorization } from './connectors.test-kit.js';
-import { CardVault } from './card-vault.js';
+import { CardVault } from '@clearline/cards';
 import { ManualClock } from './manual-clock.js';
 import { ConnectorRouter } from './connector-router.js';
 

@@ -6,8 +6,7 @@
 // random transient failures, lost replies (acted on, answer never arrives) and outage windows.
 import { createHash } from 'node:crypto';
 import type { Money } from '@clearline/money';
-import { CardTokenNotFoundError } from './card-errors.js';
-import type { CardDetokenizer } from './card-vault.js';
+import { CardTokenNotFoundError, type CardDetokenizer } from '@clearline/cards';
 import { systemClock, type Clock, type RandomSource } from './clock.js';
 import {
   approved,

@@ -2,7 +2,7 @@
 // through, and the answers it may give. Adapters translate a provider's protocol into these types;
 // the resilience layer (retries, breaker, routing) and the payments service only ever see these.
 import type { Money } from '@clearline/money';
-import type { SecretString } from './secret-string.js';
+import type { SecretString } from '@clearline/cards';
 
 /** The external rails; the same names as the payment methods in @clearline/contracts, minus `wallet` (our own ledger). */
 export const CONNECTOR_RAILS = ['card', 'e_wallet', 'mobile_money'] as const;

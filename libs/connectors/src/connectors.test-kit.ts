@@ -1,7 +1,7 @@
 // Test helpers for this library's specs: a connector that answers from a script, an in-memory
 // stand-in for the few Redis commands the vault uses, and sample Money and requests.
 import { moneyFromMinor, type Money } from '@clearline/money';
-import type { CardVaultRedis } from './card-vault.js';
+import type { CardVaultRedis } from '@clearline/cards';
 import type { Clock } from './clock.js';
 import type { AuthorizeRequest, Connector, ConnectorCallOptions, ConnectorOperation, ConnectorRail, ConnectorResult } from './connector.js';
 

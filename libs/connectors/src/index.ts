@@ -1,6 +1,6 @@
 // Public API of @clearline/connectors: the connector interface for external rails, their
-// simulators, the resilience around them (timeouts, retries, circuit breakers, routing), and card
-// tokenisation with the Redis card vault. Nothing else is exported.
+// simulators and the resilience around them (timeouts, retries, circuit breakers, routing). Card
+// validation, tokens and the vault live in @clearline/cards. Nothing else is exported.
 export {
   approved,
   CONNECTOR_OPERATIONS,
@@ -66,34 +66,3 @@ export {
   type SimulatedBehaviour,
 } from './connector-simulator.js';
 export { ConnectorMetricNames, connectorMetrics, type ConnectorMetrics } from './connectors.metrics.js';
-export { SecretString } from './secret-string.js';
-export { CARD_BRANDS, cardBrandOf, PAN_LENGTHS, type CardBrand } from './card-brand.js';
-export {
-  CardTokenNotFoundError,
-  CardValidationError,
-  CardVaultError,
-  type CardValidationReason,
-  type CardVaultFailure,
-} from './card-errors.js';
-export {
-  CARD_TOKEN_PATTERN,
-  cardFingerprint,
-  cardTokenOf,
-  luhnValid,
-  newCardToken,
-  validateCard,
-  type CardInput,
-  type CardToken,
-  type ValidatedCard,
-} from './card-tokenization.js';
-export {
-  CardVault,
-  cardVaultSecretsFromEnv,
-  DEFAULT_CARD_VAULT_KEY_PREFIX,
-  DEFAULT_CARD_VAULT_TTL_MS,
-  type CardDetokenizer,
-  type CardVaultKeyring,
-  type CardVaultOptions,
-  type CardVaultRedis,
-  type DetokenizedCard,
-} from './card-vault.js';

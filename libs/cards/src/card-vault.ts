@@ -8,8 +8,15 @@ import type { Redis } from 'ioredis';
 import { cardBrandOf, type CardBrand } from './card-brand.js';
 import { CardTokenNotFoundError, CardVaultError } from './card-errors.js';
 import { CARD_TOKEN_PATTERN, cardTokenOf, MIN_FINGERPRINT_KEY_BYTES, validateCard, type CardInput, type CardToken } from './card-tokenization.js';
-import { systemClock, type Clock } from './clock.js';
 import { SecretString } from './secret-string.js';
+
+/** Today's date for the expiry check; any clock with `now()` (a connectors Clock, a test clock) fits. */
+export interface CardClock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+const systemClock: CardClock = { now: () => Date.now() };
 
 /** Encryption keys by id; `activeKeyId` encrypts new records, the others only decrypt. */
 export interface CardVaultKeyring {
@@ -25,7 +32,7 @@ export interface CardVaultOptions {
   readonly ttlMs?: number;
   readonly keyPrefix?: string;
   /** Today's date, for the expiry check. */
-  readonly clock?: Clock;
+  readonly clock?: CardClock;
 }
 
 /** What the card connector gets back for its one call to the acquirer. The PAN stays wrapped. */
@@ -74,7 +81,7 @@ export class CardVault implements CardDetokenizer {
   readonly #fingerprintKey: Buffer;
   readonly #ttlMs: number;
   readonly #keyPrefix: string;
-  readonly #clock: Clock;
+  readonly #clock: CardClock;
 
   constructor(redis: CardVaultRedis, options: CardVaultOptions) {
     assertValidKeyring(options.keyring);

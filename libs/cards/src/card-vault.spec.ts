@@ -4,8 +4,7 @@
 // configuration is validated without ever echoing a secret.
 import { CardTokenNotFoundError, CardValidationError, CardVaultError } from './card-errors.js';
 import { CardVault, cardVaultSecretsFromEnv, DEFAULT_CARD_VAULT_KEY_PREFIX, type CardVaultOptions } from './card-vault.js';
-import { inMemoryRedis } from './connectors.test-kit.js';
-import { ManualClock } from './manual-clock.js';
+import { inMemoryRedis, TestClock } from './cards.test-kit.js';
 
 const PAN = '4242424242424242';
 const CVV = '987';
@@ -14,7 +13,7 @@ const KEY_2 = Buffer.alloc(32, 2);
 const FINGERPRINT_KEY = Buffer.alloc(32, 9);
 
 function setup(options: Partial<CardVaultOptions> = {}) {
-  const clock = new ManualClock();
+  const clock = new TestClock();
   const redis = inMemoryRedis(clock);
   const vault = (overrides: Partial<CardVaultOptions> = {}) =>
     new CardVault(redis, { keyring: { activeKeyId: 'k1', keys: { k1: KEY_1 } }, fingerprintKey: FINGERPRINT_KEY, ttlMs: 60_000, clock, ...options, ...overrides });
