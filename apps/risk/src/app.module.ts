@@ -1,11 +1,19 @@
 import { Module } from '@nestjs/common';
-import { ServiceRuntimeModule } from '@clearline/service-runtime';
+import { LOGGER, REDIS, ServiceRuntimeModule, type Logger } from '@clearline/service-runtime';
+import type { Redis } from 'ioredis';
+import { RedisFeatureStore } from './redis-feature-store.js';
 import { RiskAssessor } from './risk-assessor.js';
+import { loadRiskConfiguration } from './risk-configuration.js';
+import { RISK_CONFIGURATION } from './risk.tokens.js';
 import { RiskWorker } from './risk.worker.js';
-import { VelocityCounters } from './velocity-counters.js';
 
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'risk', uses: { postgres: true, kafka: true, redis: true } })],
-  providers: [VelocityCounters, RiskAssessor, RiskWorker],
+  providers: [
+    { provide: RISK_CONFIGURATION, inject: [LOGGER], useFactory: (logger: Logger) => loadRiskConfiguration(logger) },
+    { provide: RedisFeatureStore, inject: [REDIS], useFactory: (redis: Redis) => new RedisFeatureStore(redis) },
+    RiskAssessor,
+    RiskWorker,
+  ],
 })
 export class AppModule {}

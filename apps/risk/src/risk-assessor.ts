@@ -1,38 +1,101 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContractEnvelope } from '@clearline/contracts';
+import type { ContractEnvelope, PaymentRequestedData, RiskAssessedData } from '@clearline/contracts';
 import { PostgresEventStore } from '@clearline/event-store';
-import { assessRisk } from '@clearline/risk-domain';
+import { decideRisk, type RiskDecisionRecord, type RiskFeatures, type RiskPayment } from '@clearline/risk-domain';
 import { eventsCausedBy, LOGGER, type Logger } from '@clearline/service-runtime';
 import type { PoolClient } from 'pg';
-import { VelocityCounters } from './velocity-counters.js';
+import { RedisFeatureStore } from './redis-feature-store.js';
+import type { RiskConfiguration } from './risk-configuration.js';
+import { RISK_CONFIGURATION } from './risk.tokens.js';
+
+/** How long a payment waits for its features before it is decided without them (fail policy). */
+export const FEATURE_TIMEOUT_MS = 250;
 
 /**
  * Scores each requested payment and records `RiskAssessed` in the stream `risk-<paymentId>`; the
  * outbox relay publishes it to risk.events. One assessment per payment: the stream can only be
- * created once, so a repeated request is recognised and skipped.
+ * created once, so a repeated request is recognised and skipped (and the feature store counts a
+ * payment once even if the append is retried).
  */
 @Injectable()
 export class RiskAssessor {
   constructor(
     private readonly store: PostgresEventStore,
-    private readonly velocity: VelocityCounters,
+    private readonly features: RedisFeatureStore,
+    @Inject(RISK_CONFIGURATION) private readonly configuration: RiskConfiguration,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async handle(envelope: ContractEnvelope, client: PoolClient): Promise<void> {
     if (envelope.type !== 'PaymentRequested') return;
-    const payment = envelope.data;
-    const streamId = `risk-${payment.paymentId}`;
+    const streamId = `risk-${envelope.data.paymentId}`;
     if ((await this.store.streamVersion(streamId, { client })) !== 'no_stream') return;
-    const velocity = await this.velocity.recordPayerPayment(payment.payerAccountId, payment.paymentId, Date.parse(payment.requestedAt));
-    const assessment = assessRisk({
-      amountMinor: BigInt(payment.amount.amountMinor),
-      currency: payment.amount.currency,
-      payerPaymentsLastMinute: velocity.lastMinute,
-      payerPaymentsLastHour: velocity.lastHour,
-    });
-    const assessed = { type: 'RiskAssessed', data: { paymentId: payment.paymentId, payerAccountId: payment.payerAccountId, ...assessment } };
+    const payment = riskPaymentOf(envelope.data, this.configuration.merchantProfiles.get(envelope.data.merchantId)?.category ?? null);
+    const features = await this.featuresOf(payment);
+    const decision = decideRisk({ payment, features }, { ruleSet: this.configuration.ruleSet, model: this.configuration.model });
+    const assessed = { type: 'RiskAssessed', data: riskAssessedData(envelope.data, decision) };
     await this.store.appendToStream(streamId, eventsCausedBy(envelope, 'risk', streamId, [assessed], new Date()), { expectedVersion: 'no_stream', client });
-    this.logger.info({ paymentId: payment.paymentId, score: assessment.score, decision: assessment.decision, reasons: assessment.reasons, correlationId: envelope.metadata.correlationId }, 'payment assessed');
+    this.logger.info({
+      paymentId: payment.paymentId, score: decision.score, decision: decision.outcome, ruleFired: decision.ruleFired?.id ?? null,
+      reasons: decision.reasons, failPolicy: decision.failPolicy, correlationId: envelope.metadata.correlationId,
+    }, 'payment assessed');
   }
+
+  /** Null when Redis fails or is too slow: the decision then records the fail policy. */
+  private async featuresOf(payment: RiskPayment): Promise<RiskFeatures | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no features within ${FEATURE_TIMEOUT_MS} ms`)), FEATURE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.features.observe(payment), timeout]);
+    } catch (error) {
+      this.logger.warn({ err: error, paymentId: payment.paymentId }, 'risk features unavailable');
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * The payment as risk sees it. PaymentRequested carries no card fingerprint or countries yet, so
+ * card features are unknown (null) and never match a rule; the merchant category comes from risk's
+ * own merchant profiles.
+ */
+export function riskPaymentOf(data: PaymentRequestedData, merchantCategory: string | null): RiskPayment {
+  return {
+    paymentId: data.paymentId,
+    merchantId: data.merchantId,
+    payerAccountId: data.payerAccountId,
+    amountMinor: BigInt(data.amount.amountMinor),
+    currency: data.amount.currency,
+    method: data.method,
+    channel: data.channel,
+    requestedAtMs: Date.parse(data.requestedAt),
+    deviceId: data.riskContext?.deviceId ?? null,
+    ipAddress: data.riskContext?.ipAddress ?? null,
+    cardFingerprint: null,
+    cardCountry: null,
+    ipCountry: null,
+    merchantCategory,
+  };
+}
+
+/** At most this many reason codes travel (the contract's bound). */
+const MAX_REASONS = 20;
+
+export function riskAssessedData(payment: Pick<PaymentRequestedData, 'paymentId' | 'payerAccountId'>, decision: RiskDecisionRecord): RiskAssessedData {
+  return {
+    paymentId: payment.paymentId,
+    payerAccountId: payment.payerAccountId,
+    score: decision.score,
+    decision: decision.outcome,
+    reasons: decision.reasons.slice(0, MAX_REASONS),
+    ruleSetVersion: decision.ruleSetVersion,
+    ...(decision.ruleFired ? { ruleFired: decision.ruleFired } : {}),
+    ...(decision.modelVersion ? { modelVersion: decision.modelVersion } : {}),
+    ...(decision.topFeatures.length > 0 ? { topFeatures: decision.topFeatures } : {}),
+    ...(decision.failPolicy ? { failPolicy: decision.failPolicy } : {}),
+  };
 }
