@@ -5,8 +5,11 @@ import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
 import { projectAccountEvent, projectTransferEvent } from './ledger-projection.js';
 
-/** The event categories the read models are built from. */
-export const PROJECTED_CATEGORIES = ['payment', 'risk', 'account', 'transfer'];
+/**
+ * The event categories the read models are built from. `settlement` (payments' batch streams) brings
+ * PaymentSettled v2, published when a payment's settlement batch closes.
+ */
+export const PROJECTED_CATEGORIES = ['payment', 'risk', 'account', 'transfer', 'settlement'];
 
 /**
  * Applies one event to the read models, inside the subscription's transaction (the checkpoint
@@ -70,6 +73,8 @@ export async function projectEvent(event: RecordedEvent, client: PoolClient): Pr
     case 'PaymentCaptured':
       return setStatus(client, event, 'captured', 'captured_at');
     case 'PaymentSettled':
+      // Version 2 on the settlement batch streams (settledAt: the batch's close); version 1 on old
+      // payment streams (a batch of one per capture). Both name the payment; the time is when it was recorded.
       return setStatus(client, event, 'settled', 'settled_at');
     default:
       return;

@@ -282,6 +282,35 @@ export class PaymentAcceptedView {
   links!: SelfLinkView;
 }
 
+export class PaymentLinksView {
+  @ApiProperty({ type: String, description: 'Read the payment (its status follows the command shortly after)', example: '/v1/payments/0b7e5f0e-8a0a-4b8e-9d7e-5c1f0d1e2a3b' })
+  payment!: string;
+}
+
+/** 202: a lifecycle command is on its way to the payments service; its effect is read with GET /v1/payments/{paymentId}. */
+export class PaymentCommandAcceptedView {
+  @ApiProperty({ type: String, format: 'uuid' })
+  paymentId!: string;
+
+  @ApiProperty({ enum: ['CapturePayment', 'VoidPayment', 'RefundPayment', 'ReviewPayment'] })
+  command!: string;
+
+  @ApiProperty({ type: String, description: 'The command id the payments service de-duplicates by: derived from the Idempotency-Key, so a retry has one effect' })
+  commandId!: string;
+
+  @ApiPropertyOptional({ type: String, format: 'uuid', description: 'Refunds only: the refund (given, or derived from the Idempotency-Key)' })
+  refundId?: string;
+
+  @ApiProperty({ enum: ['accepted'] })
+  status!: string;
+
+  @ApiProperty({ type: String })
+  correlationId!: string;
+
+  @ApiProperty({ type: PaymentLinksView })
+  links!: PaymentLinksView;
+}
+
 /** The payment read model (abridged here: risk, decline, holdId and the lifecycle times come with it). */
 export class PaymentView {
   @ApiProperty({ type: String, format: 'uuid' })

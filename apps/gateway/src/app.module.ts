@@ -1,6 +1,7 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@clearline/service-runtime';
 import { AccountsController } from './accounts.controller.js';
+import { CardTokenizer } from './card-tokenizer.js';
 import { CommandSender } from './command-sender.js';
 import { CorrelationMiddleware } from './correlation.middleware.js';
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
@@ -10,7 +11,7 @@ import { ReadModelClient } from './read-model.client.js';
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'gateway', uses: { kafka: true, redis: true } })],
   controllers: [PaymentsController, AccountsController],
-  providers: [CommandSender, ReadModelClient, IdempotencyInterceptor],
+  providers: [CommandSender, ReadModelClient, IdempotencyInterceptor, CardTokenizer],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -5,6 +5,8 @@ import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, type Observable } from 'rxjs';
+import { CardTokenizer } from './card-tokenizer.js';
+import { withoutCardSecrets } from './payment-sources.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const RETENTION_SECONDS = 24 * 60 * 60;
@@ -19,10 +21,17 @@ type IdempotencyRecord =
  * retries (so a retry never creates a second payment); the same key with a different body is a 422;
  * a retry while the first request still runs is a 409. Failed requests keep nothing, so they can be
  * retried with the same key. Redis holds the records, so this holds across restarts and instances.
+ *
+ * A record holds a SHA-256 of the request and the first answer, never the request itself. A card
+ * number is replaced by its keyed fingerprint before hashing and the CVV left out, so not even a hash
+ * derived from them is kept (an unkeyed hash of a card number is reversible by enumeration).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly cards: CardTokenizer,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return from(this.handle(context, next));
@@ -35,7 +44,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!key) throw new ProblemException(400, 'idempotency-key-missing', 'Idempotency-Key header required', 'Every POST needs an Idempotency-Key header (for example a uuid) so that a retry cannot act twice.');
     if (!ACCEPTABLE_KEY.test(key)) throw new ProblemException(400, 'idempotency-key-invalid', 'Invalid Idempotency-Key', 'The key must be 1-255 printable ASCII characters.');
     const recordKey = `gateway:idempotency:${request.method}:${request.path}:${key}`;
-    const requestHash = hashRequest(request);
+    const requestHash = hashRequest(request, (cardNumber) => this.cards.fingerprintOf(cardNumber));
 
     const claimed = await this.redis.set(recordKey, JSON.stringify({ state: 'in_progress', requestHash } satisfies IdempotencyRecord), 'EX', RETENTION_SECONDS, 'NX');
     if (claimed !== 'OK') return this.replay(recordKey, requestHash, response);
@@ -67,6 +76,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-function hashRequest(request: Request): string {
-  return createHash('sha256').update(request.method).update('\n').update(request.path).update('\n').update(canonicalJson(request.body ?? null)).digest('hex');
+function hashRequest(request: Request, fingerprintOf: (cardNumber: string) => string): string {
+  const body = withoutCardSecrets(request.body ?? null, fingerprintOf);
+  return createHash('sha256').update(request.method).update('\n').update(request.path).update('\n').update(canonicalJson(body)).digest('hex');
 }

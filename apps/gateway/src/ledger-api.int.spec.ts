@@ -2,7 +2,8 @@
 // `ledger.commands` as their contracts with the request's correlation id, behind Idempotency-Key; the
 // balance, history and transfers reads are validated at the edge (bad input is a problem+json 400 and
 // never reaches analytics) and analytics' answers, errors included, pass through as they are, with
-// links under /v1; and GET /docs/openapi.json describes every /v1 route with its problem+json errors.
+// links under /v1; and GET /docs/openapi.json describes every /v1 route with its problem+json errors
+// (the payment routes themselves are proven in payments-api.int.spec.ts).
 // Analytics is a stand-in HTTP server here (apps do not import each other); its own test proves its answers.
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
@@ -240,6 +241,10 @@ describe('the OpenAPI document', () => {
   const ROUTES: [string, string][] = [
     ['post', '/v1/payments'],
     ['get', '/v1/payments/{paymentId}'],
+    ['post', '/v1/payments/{paymentId}/capture'],
+    ['post', '/v1/payments/{paymentId}/void'],
+    ['post', '/v1/payments/{paymentId}/refunds'],
+    ['post', '/v1/payments/{paymentId}/review'],
     ['post', '/v1/accounts'],
     ['get', '/v1/accounts/{accountId}'],
     ['patch', '/v1/accounts/{accountId}'],
@@ -269,6 +274,10 @@ describe('the OpenAPI document', () => {
     expect(document.components.schemas).toHaveProperty('ProblemDocumentView');
     const balanceParameters = document.paths['/v1/accounts/{accountId}/balance'].get.parameters.map((parameter: { name: string }) => parameter.name);
     expect(balanceParameters).toEqual(expect.arrayContaining(['accountId', 'asOf', 'position']));
+    // Card payments: the request describes the card object and the payment sources; the lifecycle answers name the command.
+    expect(Object.keys(document.components.schemas.CreatePaymentRequest.properties)).toEqual(expect.arrayContaining(['card', 'eWallet', 'mobileMoney', 'captureMode']));
+    expect(document.components.schemas.CardDetailsDto.required).toEqual(expect.arrayContaining(['number', 'expMonth', 'expYear', 'cvv']));
+    expect(document.paths['/v1/payments/{paymentId}/refunds'].post.responses['202'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PaymentCommandAcceptedView' });
   });
 
   it('has a browsable UI at /docs', async () => {

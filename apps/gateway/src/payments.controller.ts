@@ -1,12 +1,22 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Inject, Injectable, Param, ParseUUIDPipe, Post, Req, Res, type PipeTransform } from '@nestjs/common';
+import { CardValidationError, type CardToken } from '@clearline/cards';
+import { isUuid, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
+import { LOGGER, ProblemException, type Logger } from '@clearline/service-runtime';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
-import { PaymentAcceptedView, PaymentView } from './api-responses.js';
+import { PaymentAcceptedView, PaymentCommandAcceptedView, PaymentView } from './api-responses.js';
+import { CardTokenizer } from './card-tokenizer.js';
 import { CommandSender } from './command-sender.js';
+import { commandIdFor, refundIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { CreatePaymentRequest } from './payment-requests.dto.js';
+import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
+import { EmptyRequest } from './ledger-requests.dto.js';
+import { cardProblem, paymentSourceProblem } from './payment-sources.js';
+import {
+  CapturePaymentRequest, CreatePaymentRequest, RefundPaymentRequest, ReviewPaymentRequest, type AmountDto, type CardDetailsDto,
+} from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
 export interface PaymentAccepted {
@@ -16,23 +26,79 @@ export interface PaymentAccepted {
   links: { self: string };
 }
 
+type LifecycleCommand = Extract<ContractType, 'CapturePayment' | 'VoidPayment' | 'RefundPayment' | 'ReviewPayment'>;
+
+/** Checks a payment id in the path: a uuid as the contracts spell it (lower case). Never echoes the value. */
+@Injectable()
+export class PaymentIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    const paymentId = value.toLowerCase();
+    if (!isUuid(paymentId)) throw new ProblemException(400, 'invalid-payment-id', 'Invalid payment id', 'The payment id in the path must be a uuid.');
+    return paymentId;
+  }
+}
+
+const PAYMENT_ID_PARAMETER = { name: 'paymentId', schema: { type: 'string', format: 'uuid', pattern: UUID_PATTERN } } as const;
+
+const money = (amount: AmountDto): WireMoney => ({ amountMinor: amount.amountMinor, currency: amount.currency });
+
 @ApiTags('payments')
 @Controller('v1/payments')
 export class PaymentsController {
   constructor(
     private readonly commands: CommandSender,
     private readonly readModels: ReadModelClient,
+    private readonly cards: CardTokenizer,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** 202: the payment is accepted for processing; its outcome is read with GET. */
+  /**
+   * 202: the payment is accepted for processing; its outcome is read with GET. A card is tokenised
+   * here, before anything is sent: the command carries the token and the card's safe facts only.
+   */
   @Post()
   @IdempotentCommand()
-  @ApiOperation({ summary: 'Request a payment', description: 'RequestPayment to the payments service: risk scoring, a hold, capture and settlement follow; read the outcome with GET.' })
+  @ApiOperation({
+    summary: 'Request a payment',
+    description: [
+      'RequestPayment to the payments service: risk scoring, authorization, capture and settlement follow; read the outcome with GET.',
+      "Method 'card' needs `card` (number, expiry, cvv): it is validated (length per brand, Luhn, expiry, security code) and tokenised into the card vault at once;",
+      'only the token, fingerprint, last 4 digits, brand and expiry go further, and no answer, log or message ever holds the number or the code.',
+      "Method 'e_wallet' needs `eWallet`, 'mobile_money' needs `mobileMoney` (E.164); 'wallet' (a ledger account) takes none.",
+      'Besides invalid-request, a 400 may be invalid-card (with `reason`: pan_format, pan_length, pan_luhn, expiry_month, expiry_year, card_expired, cvv_format)',
+      'or invalid-payment-source (the source object does not fit the method); a 503 card-vault-unavailable means the card could not be stored: retry with the same key.',
+    ].join(' '),
+  })
   @ApiResponse({ status: 202, type: PaymentAcceptedView })
   async create(@Body() body: CreatePaymentRequest, @Req() request: Request): Promise<PaymentAccepted> {
+    const sourceProblem = paymentSourceProblem(body);
+    if (sourceProblem !== undefined) throw new ProblemException(400, 'invalid-payment-source', 'Invalid payment source', sourceProblem);
     const paymentId = randomUUID();
     const correlationId = correlationIdOf(request);
-    await this.commands.send('RequestPayment', { paymentId, ...body, amount: { ...body.amount } }, correlationId);
+    const card = body.card === undefined ? undefined : await this.tokenize(body.card, correlationId);
+    const data: RequestPaymentData = {
+      paymentId,
+      channel: body.channel,
+      merchantId: body.merchantId,
+      merchantAccountId: body.merchantAccountId,
+      payerAccountId: body.payerAccountId,
+      amount: money(body.amount),
+      method: body.method,
+      ...(body.description === undefined ? {} : { description: body.description }),
+      ...(body.riskContext === undefined ? {} : { riskContext: { ...body.riskContext } }),
+      ...(body.captureMode === undefined ? {} : { captureMode: body.captureMode }),
+      ...(body.authorizationTtlMs === undefined ? {} : { authorizationTtlMs: body.authorizationTtlMs }),
+      ...(card === undefined ? {} : { card: { token: card.token, fingerprint: card.fingerprint, last4: card.last4, brand: card.brand, expMonth: card.expMonth, expYear: card.expYear } }),
+      ...(body.eWallet === undefined ? {} : { eWallet: { walletId: body.eWallet.walletId } }),
+      ...(body.mobileMoney === undefined ? {} : { mobileMoney: { phoneNumber: body.mobileMoney.phoneNumber } }),
+    };
+    try {
+      await this.commands.send('RequestPayment', data, correlationId);
+    } catch (error) {
+      // No command names the token: the vault need not keep the card for 48 hours.
+      if (card !== undefined) await this.cards.forget(card.token).catch(() => undefined);
+      throw error;
+    }
     return { paymentId, status: 'requested', correlationId, links: { self: `/v1/payments/${paymentId}` } };
   }
 
@@ -49,4 +115,90 @@ export class PaymentsController {
     const result = await this.readModels.get(`/payments/${paymentId}`, correlationIdOf(request));
     response.status(result.status).type(result.contentType).send(result.body);
   }
+
+  @Post(':paymentId/capture')
+  @IdempotentCommand()
+  @ApiOperation({
+    summary: 'Capture an authorized payment, in full or in part',
+    description: "CapturePayment to the payments service, for a payment requested with captureMode 'manual'. Without an amount the whole authorization is captured; with one (at most the authorized amount, same currency) the rest is released. One capture per payment.",
+  })
+  @ApiParam(PAYMENT_ID_PARAMETER)
+  @ApiBody({ type: CapturePaymentRequest, required: false })
+  @ApiResponse({ status: 202, type: PaymentCommandAcceptedView })
+  async capture(@Param('paymentId', PaymentIdPipe) paymentId: string, @Body() body: CapturePaymentRequest, @Req() request: Request): Promise<PaymentCommandAcceptedView> {
+    // The body may be absent altogether (capture everything). Typed as the class, not a union with
+    // undefined: a union would hide the class from the ValidationPipe's design-time metadata.
+    const amount = (body as CapturePaymentRequest | undefined)?.amount;
+    return this.sendLifecycleCommand('CapturePayment', paymentId, request, (commandId) => ({ paymentId, commandId, ...(amount === undefined ? {} : { amount: money(amount) }) }));
+  }
+
+  @Post(':paymentId/void')
+  @IdempotentCommand()
+  @ApiOperation({ summary: 'Void an authorized, uncaptured payment', description: 'VoidPayment to the payments service: the authorization (hold) is released in full.' })
+  @ApiParam(PAYMENT_ID_PARAMETER)
+  @ApiBody({ type: EmptyRequest, required: false })
+  @ApiResponse({ status: 202, type: PaymentCommandAcceptedView })
+  async void(@Param('paymentId', PaymentIdPipe) paymentId: string, @Body() _body: EmptyRequest, @Req() request: Request): Promise<PaymentCommandAcceptedView> {
+    return this.sendLifecycleCommand('VoidPayment', paymentId, request, (commandId) => ({ paymentId, commandId }));
+  }
+
+  @Post(':paymentId/refunds')
+  @IdempotentCommand()
+  @ApiOperation({
+    summary: 'Refund part or all of a captured payment',
+    description: 'RefundPayment to the payments service. Refunds may repeat while their sum stays within the captured amount; each has a refundId (given, or derived from the Idempotency-Key), and the same refundId twice refunds once.',
+  })
+  @ApiParam(PAYMENT_ID_PARAMETER)
+  @ApiResponse({ status: 202, type: PaymentCommandAcceptedView })
+  async refund(@Param('paymentId', PaymentIdPipe) paymentId: string, @Body() body: RefundPaymentRequest, @Req() request: Request): Promise<PaymentCommandAcceptedView> {
+    const refundId = body.refundId?.toLowerCase() ?? refundIdFor(paymentId, idempotencyKeyOf(request));
+    const accepted = await this.sendLifecycleCommand('RefundPayment', paymentId, request, (commandId) => ({ paymentId, commandId, refundId, amount: money(body.amount) }));
+    return { ...accepted, refundId };
+  }
+
+  @Post(':paymentId/review')
+  @IdempotentCommand()
+  @ApiOperation({ summary: "An analyst's decision on a payment in review", description: 'ReviewPayment to the payments service: approve (the payment is authorized) or decline it.' })
+  @ApiParam(PAYMENT_ID_PARAMETER)
+  @ApiResponse({ status: 202, type: PaymentCommandAcceptedView })
+  async review(@Param('paymentId', PaymentIdPipe) paymentId: string, @Body() body: ReviewPaymentRequest, @Req() request: Request): Promise<PaymentCommandAcceptedView> {
+    return this.sendLifecycleCommand('ReviewPayment', paymentId, request, (commandId) => ({
+      paymentId, commandId, decision: body.decision, ...(body.reviewerId === undefined ? {} : { reviewerId: body.reviewerId }),
+    }));
+  }
+
+  /** Tokenises the card into the vault; a card that is not usable is a 400 that names the field and reason, never the number. */
+  private async tokenize(card: CardDetailsDto, correlationId: string): Promise<CardToken> {
+    try {
+      return await this.cards.tokenize({ pan: card.number, expMonth: card.expMonth, expYear: card.expYear, cvv: card.cvv });
+    } catch (error) {
+      if (error instanceof CardValidationError) {
+        const problem = cardProblem(error);
+        throw new ProblemException(400, 'invalid-card', 'Invalid card', problem.detail, problem.extensions);
+      }
+      // Only the name and message: a client library's error may carry the command it ran.
+      const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      this.logger.error({ err: { name, message }, correlationId }, 'could not store the card in the vault');
+      throw new ProblemException(503, 'card-vault-unavailable', 'Card not accepted', 'The card vault did not answer; retry with the same Idempotency-Key.');
+    }
+  }
+
+  private async sendLifecycleCommand<Type extends LifecycleCommand>(
+    type: Type,
+    paymentId: string,
+    request: Request,
+    data: (commandId: string) => DataOf<Type>,
+  ): Promise<PaymentCommandAcceptedView> {
+    const correlationId = correlationIdOf(request);
+    const commandId = commandIdFor(paymentId, type, idempotencyKeyOf(request));
+    await this.commands.send(type, data(commandId), correlationId);
+    return { paymentId, command: type, commandId, status: 'accepted', correlationId, links: { payment: `/v1/payments/${paymentId}` } };
+  }
+}
+
+/** The request's Idempotency-Key; the idempotency interceptor has already refused a request without a valid one. */
+function idempotencyKeyOf(request: Request): string {
+  const key = request.header(IDEMPOTENCY_HEADER);
+  if (key === undefined) throw new Error('unreachable: a command route without its Idempotency-Key passed the interceptor');
+  return key;
 }

@@ -2,7 +2,7 @@
 // docs/payments.md's values, take the environment's, and refuse a value out of bounds at boot.
 import { DEFAULT_PAYMENT_TIMEOUTS } from '@clearline/payments-domain';
 import { ConfigurationError } from '@clearline/service-runtime';
-import { paymentTimeouts, timeoutSchedulerSettings } from './payments.config.js';
+import { paymentTimeouts, settlementSettings, settlementWindowEnd, timeoutSchedulerSettings } from './payments.config.js';
 
 describe('payments configuration', () => {
   it('defaults to the documented timeouts: risk 5 s, review 24 h, ledger 30 s with 3 sends', () => {
@@ -28,5 +28,13 @@ describe('payments configuration', () => {
 
   it('refuses a timer batch larger than one publish', () => {
     expect(() => timeoutSchedulerSettings({ PAYMENTS_TIMEOUT_BATCH_SIZE: '100000000' })).toThrow('PAYMENTS_TIMEOUT_BATCH_SIZE');
+  });
+
+  it('settles daily by default, windows aligned to 00:00 UTC; a short interval for tests', () => {
+    expect(settlementSettings({})).toEqual({ intervalMs: 86_400_000, pollIntervalMs: 10_000, closeBatchSize: 50 });
+    expect(settlementSettings({ PAYMENTS_SETTLEMENT_INTERVAL_MS: '2000' })).toMatchObject({ intervalMs: 2_000, pollIntervalMs: 2_000 });
+    expect(() => settlementSettings({ PAYMENTS_SETTLEMENT_INTERVAL_MS: '0' })).toThrow('PAYMENTS_SETTLEMENT_INTERVAL_MS');
+    expect(settlementWindowEnd(new Date('2026-11-27T13:45:00Z'), 86_400_000).toISOString()).toBe('2026-11-28T00:00:00.000Z');
+    expect(settlementWindowEnd(new Date('2026-11-28T00:00:00Z'), 86_400_000).toISOString()).toBe('2026-11-29T00:00:00.000Z');
   });
 });

@@ -36,6 +36,33 @@ export function timeoutSchedulerSettings(environment: NodeJS.ProcessEnv = proces
   };
 }
 
+export interface SettlementSettings {
+  /**
+   * Length of a settlement window: a batch opened in a window is closed by the schedule when the
+   * window ends. Windows are aligned to the Unix epoch, so the default (a day) closes at 00:00 UTC.
+   */
+  intervalMs: number;
+  /** Pause between two passes of the settlement scheduler: the interval, at most 10 s. */
+  pollIntervalMs: number;
+  /** Batches closed per scheduler pass, each in its own transaction. */
+  closeBatchSize: number;
+}
+
+/** Read once at boot from PAYMENTS_SETTLEMENT_INTERVAL_MS (default a day) and PAYMENTS_SETTLEMENT_CLOSE_BATCH_SIZE. */
+export function settlementSettings(environment: NodeJS.ProcessEnv = process.env): SettlementSettings {
+  const intervalMs = boundedInteger(environment, 'PAYMENTS_SETTLEMENT_INTERVAL_MS', 24 * HOUR_MS, 100, 31 * 24 * HOUR_MS);
+  return {
+    intervalMs,
+    pollIntervalMs: Math.min(intervalMs, 10_000),
+    closeBatchSize: boundedInteger(environment, 'PAYMENTS_SETTLEMENT_CLOSE_BATCH_SIZE', 50, 1, 1_000),
+  };
+}
+
+/** The end of the settlement window `at` falls in: when the schedule closes a batch opened at `at`. */
+export function settlementWindowEnd(at: Date, intervalMs: number): Date {
+  return new Date((Math.floor(at.getTime() / intervalMs) + 1) * intervalMs);
+}
+
 function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const text = environment[name];
   if (text === undefined || text === '') return fallback;

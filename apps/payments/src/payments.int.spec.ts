@@ -182,13 +182,13 @@ afterAll(async () => {
 });
 
 describe('a sale (captureMode automatic)', () => {
-  it('is authorized, captured in full at once and settled; the money moved payer -> merchant', async () => {
+  it('is authorized and captured in full at once (settled later, in a batch); the money moved payer -> merchant', async () => {
     const payer = await fundedWallet('sale');
     const paymentId = await requestPayment(payer, '1250');
-    await recorded(paymentId, 'PaymentSettled');
+    await recorded(paymentId, 'PaymentCaptured');
     expect(await typesOf(paymentId)).toEqual([
       'PaymentRequested', 'PaymentAuthorizationStarted', 'PlaceHold', 'PaymentAuthorized', 'PaymentCaptureStarted', 'CaptureHold',
-      'PaymentCaptured', 'PaymentSettled',
+      'PaymentCaptured',
     ]);
     const captured = await outcome('HoldCaptured', { paymentId });
     expect(balancesIn(captured, 'debitBalances')).toEqual({ currency: 'EUR', postedMinor: '8750', pendingMinor: '0', availableMinor: '8750' });

@@ -3,21 +3,33 @@ import { Topics } from '@clearline/contracts';
 import type { MessageHandler } from '@clearline/messaging';
 import { MessagingFactory, ServiceWorker } from '@clearline/service-runtime';
 import { PaymentProcessor } from './payment-processor.js';
+import { SETTLEMENT_MESSAGE_TYPES, SettlementHandler } from './settlement-handler.js';
+import { merchantOfSettlementStream, SETTLEMENT_CATEGORY } from './settlement-naming.js';
 
 /**
- * Two consumer groups: channel commands, and the risk and ledger events the payment process waits
- * for; kept apart so a burst of new payments never queues behind the answers that finish old ones.
+ * Three consumer groups: channel commands, the risk and ledger events the payment process waits for
+ * (kept apart so a burst of new payments never queues behind the answers that finish old ones), and
+ * settlement, which counts payments' own PaymentCaptured / PaymentRefunded into batches. Two relays:
+ * payment streams keyed by stream, settlement batch streams keyed by merchant (ordered per merchant).
  */
 @Injectable()
 export class PaymentsWorker extends ServiceWorker {
-  constructor(processor: PaymentProcessor, messaging: MessagingFactory) {
-    const handle: MessageHandler = (envelope, context) => processor.handle(envelope, context.client);
+  constructor(processor: PaymentProcessor, settlement: SettlementHandler, messaging: MessagingFactory) {
+    // CloseSettlementBatch arrives with the commands, the payout's answer with the ledger's events.
+    const handle: MessageHandler = (envelope, context) =>
+      SETTLEMENT_MESSAGE_TYPES.has(envelope.type) ? settlement.handle(envelope, context.client) : processor.handle(envelope, context.client);
+    const settle: MessageHandler = (envelope, context) =>
+      envelope.type === 'PaymentCaptured' || envelope.type === 'PaymentRefunded' ? settlement.handle(envelope, context.client) : Promise.resolve();
     super(
       [
         messaging.consumer({ groupId: 'payments-commands', topics: [Topics.paymentsCommands], handle }),
         messaging.consumer({ groupId: 'payments-process', topics: [Topics.riskEvents, Topics.ledgerEvents], handle }),
+        messaging.consumer({ groupId: 'payments-settlement', topics: [Topics.paymentsEvents], handle: settle }),
       ],
-      [messaging.relay({ name: 'payments', categories: ['payment'] })],
+      [
+        messaging.relay({ name: 'payments', categories: ['payment'] }),
+        messaging.relay({ name: 'payments-settlement', categories: [SETTLEMENT_CATEGORY], key: (event) => merchantOfSettlementStream(event.streamId) }),
+      ],
     );
   }
 }

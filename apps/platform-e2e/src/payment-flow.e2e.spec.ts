@@ -1,6 +1,7 @@
 // Proves the walking skeleton end to end through the five real services, real Kafka, PostgreSQL and
-// Redis: a signed-off payment goes gateway -> payments -> risk -> ledger (hold, capture) -> settlement,
-// money balances to the minor unit, the correlation id reaches the settlement event, and bad input
+// Redis: a signed-off payment goes gateway -> payments -> risk -> ledger (hold, capture) -> settlement
+// (a batch closed by the schedule, short here: its net paid to the merchant's settlement account, its
+// fee to fee revenue), money balances to the minor unit, the correlation id reaches the settlement event, and bad input
 // and retries get the answers a channel relies on.
 import { jest } from '@jest/globals';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -24,7 +25,7 @@ let gateway: GatewayClient;
 let settlementConsumer: Consumer;
 interface SettlementMessage {
   key: string;
-  value: { type?: string; data?: { paymentId?: string } };
+  value: { type?: string; schemaVersion?: number; data?: { paymentId?: string } };
   headers: Record<string, string>;
 }
 const settlementMessages: SettlementMessage[] = [];
@@ -52,7 +53,12 @@ beforeAll(async () => {
   settlementConsumer = kafka.consumer({ groupId: `e2e-settlement-${run}` });
   platform = await startPlatform({
     basePort: BASE_PORT,
-    env: { DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/clearline_test', LOG_LEVEL: 'info' },
+    env: {
+      DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/clearline_test',
+      LOG_LEVEL: 'info',
+      // Settlement windows of 2 s instead of a day, so the sale's batch closes while the test waits.
+      PAYMENTS_SETTLEMENT_INTERVAL_MS: '2000',
+    },
     logDirectory: join(root, '.cache/logs/e2e'),
   });
   gateway = gatewayClient(`http://127.0.0.1:${platform.ports.gateway}`);
@@ -117,18 +123,29 @@ describe('a sale within the balance', () => {
     });
     expect(settled.body.settledAt).not.toBeNull();
 
-    await gateway.waitFor(`/v1/accounts/${accounts.merchant}`, (response) => response.body?.balances?.postedMinor === '1250');
-    const [funding, payer, merchant] = await Promise.all([balancesOf(accounts.funding), balancesOf(accounts.payer), balancesOf(accounts.merchant)]);
+    // The default fee schedule (EUR: 2.9 % + 0.25): 1250 -> 36.25 -> 36 + 25 = 61; the batch pays out 1189
+    // to the merchant's settlement account (opened by convention) and leaves the merchant account at zero.
+    const settlementAccount = `settlement-merchant-${run}-EUR`;
+    await gateway.waitFor(`/v1/accounts/${settlementAccount}`, (response) => response.body?.balances?.postedMinor === '1189');
+    await gateway.waitFor(`/v1/accounts/${accounts.merchant}`, (response) => response.body?.balances?.postedMinor === '0');
+    const [funding, payer, merchant, payout] = await Promise.all([
+      balancesOf(accounts.funding), balancesOf(accounts.payer), balancesOf(accounts.merchant), balancesOf(settlementAccount),
+    ]);
     expect(payer).toEqual({ postedMinor: '8750', pendingMinor: '0', availableMinor: '8750' });
-    expect(merchant).toEqual({ postedMinor: '1250', pendingMinor: '0', availableMinor: '1250' });
-    expect(BigInt(funding.postedMinor) + BigInt(payer.postedMinor) + BigInt(merchant.postedMinor)).toBe(0n);
+    expect(merchant).toEqual({ postedMinor: '0', pendingMinor: '0', availableMinor: '0' });
+    const feesMinor = 61n;
+    expect(BigInt(funding.postedMinor) + BigInt(payer.postedMinor) + BigInt(merchant.postedMinor) + BigInt(payout.postedMinor) + feesMinor).toBe(0n);
 
     const deadline = Date.now() + 15_000;
     while (!settlementMessages.some((message) => message.value.data?.paymentId === paymentId) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const settlement = settlementMessages.find((message) => message.value.data?.paymentId === paymentId);
-    expect(settlement?.value).toMatchObject({ type: 'PaymentSettled', data: { paymentId, amount: { amountMinor: '1250', currency: 'EUR' } } });
+    expect(settlement?.value).toMatchObject({
+      type: 'PaymentSettled', schemaVersion: 2,
+      data: { paymentId, merchantId: `merchant-${run}`, currency: 'EUR', grossMinor: '1250', feeMinor: '61', netMinor: '1189' },
+    });
+    expect(settlement?.key).toBe(`merchant-${run}`);
     expect(settlement?.headers['correlation-id']).toBe(correlationId);
     expect(settlement?.headers['message-type']).toBe('PaymentSettled');
   });

@@ -3,6 +3,7 @@ import {
   enumSchema, identifierSchema, objectSchema, positiveMoneySchema, timestampSchema, uuidSchema,
   type WireMoney,
 } from './schema.js';
+import { PAYMENT_SETTLED_V2_SCHEMA_VERSION, paymentSettledV2Schema, type PaymentSettledV2Data } from './settlement.js';
 import { Topics } from './topics.js';
 
 export const PAYMENT_METHODS = ['wallet', 'card', 'e_wallet', 'mobile_money'] as const;
@@ -29,6 +30,47 @@ const riskContextSchema = objectSchema(
 export const CAPTURE_MODES = ['automatic', 'manual'] as const;
 export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
+/** Card brands as the gateway names them from the IIN (libs/cards). */
+export const PAYMENT_CARD_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'unionpay', 'jcb', 'unknown'] as const;
+export type PaymentCardBrand = (typeof PAYMENT_CARD_BRANDS)[number];
+
+/**
+ * A card as the platform may know it (PCI DSS): the gateway tokenised the PAN at the edge into the
+ * card vault; no message ever holds the PAN or the CVV. The schema leaves no room for one: an opaque
+ * token, an HMAC fingerprint in hex, four digits, the brand and the expiry.
+ */
+export interface PaymentCardData {
+  /** The card vault's token (`tok_` + 22 base64url characters); the card connector detokenizes it. */
+  token: string;
+  /** HMAC-SHA256 of the PAN under the fingerprint key, hex: the same card always gives the same value (risk). */
+  fingerprint: string;
+  last4: string;
+  brand: PaymentCardBrand;
+  expMonth: number;
+  expYear: number;
+}
+
+const paymentCardSchema = objectSchema({
+  token: { type: 'string', pattern: '^tok_[A-Za-z0-9_-]{22}$' },
+  fingerprint: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  last4: { type: 'string', pattern: '^[0-9]{4}$' },
+  brand: enumSchema(PAYMENT_CARD_BRANDS),
+  expMonth: { type: 'integer', minimum: 1, maximum: 12 },
+  expYear: { type: 'integer', minimum: 2000, maximum: 2099 },
+});
+
+/** The payer's e-wallet at its provider (method `e_wallet`); not secret. */
+export interface PaymentEWalletData {
+  walletId: string;
+}
+
+/** The payer's mobile money account (method `mobile_money`): a phone number in E.164 (`+` and up to 15 digits). */
+export interface PaymentMobileMoneyData {
+  phoneNumber: string;
+}
+
+export const E164_PHONE_NUMBER_PATTERN = '^\\+[1-9][0-9]{6,14}$';
+
 /** Bounds of a payment's own authorization lifetime: at least a second, at most 30 days. */
 export const MIN_AUTHORIZATION_TTL_MS = 1_000;
 export const MAX_AUTHORIZATION_TTL_MS = 30 * 24 * 3_600_000;
@@ -47,6 +89,12 @@ export interface RequestPaymentData {
   captureMode?: CaptureMode;
   /** How long an uncaptured authorization lives; default 7 days (payments-domain). */
   authorizationTtlMs?: number;
+  /** Method `card`: the tokenised card (never the PAN). Absent on messages from before cards. */
+  card?: PaymentCardData;
+  /** Method `e_wallet`: the payer's wallet at its provider. */
+  eWallet?: PaymentEWalletData;
+  /** Method `mobile_money`: the payer's phone number. */
+  mobileMoney?: PaymentMobileMoneyData;
 }
 
 const requestPaymentProperties = {
@@ -61,11 +109,14 @@ const requestPaymentProperties = {
   riskContext: riskContextSchema,
   captureMode: enumSchema(CAPTURE_MODES),
   authorizationTtlMs: { type: 'integer', minimum: MIN_AUTHORIZATION_TTL_MS, maximum: MAX_AUTHORIZATION_TTL_MS },
+  card: paymentCardSchema,
+  eWallet: objectSchema({ walletId: identifierSchema }),
+  mobileMoney: objectSchema({ phoneNumber: { type: 'string', pattern: E164_PHONE_NUMBER_PATTERN } }),
 };
 
 // Fields a request may leave out. Adding an optional field keeps schemaVersion 1: every message valid
 // before is valid now, and consumers validate against the one version the registry states.
-const requestPaymentOptional = ['description', 'riskContext', 'captureMode', 'authorizationTtlMs'];
+const requestPaymentOptional = ['description', 'riskContext', 'captureMode', 'authorizationTtlMs', 'card', 'eWallet', 'mobileMoney'];
 
 export const RequestPayment = defineContract<'RequestPayment', RequestPaymentData>({
   type: 'RequestPayment',
@@ -184,28 +235,21 @@ export const PaymentCaptured = defineContract<'PaymentCaptured', PaymentCaptured
   schema: objectSchema({ paymentId: uuidSchema, holdId: uuidSchema, amount: positiveMoneySchema, authorizedAmount: positiveMoneySchema }, ['authorizedAmount']),
 });
 
-export interface PaymentSettledData {
-  paymentId: string;
-  merchantId: string;
-  merchantAccountId: string;
-  amount: WireMoney;
-  settledAt: string;
-}
+/**
+ * Version 2 (settlement batches, issue 5): one per captured payment when the merchant's settlement
+ * batch closes, with its fee and net; see PaymentSettledV2Data in settlement.ts. Version 1 (a batch of
+ * one per capture, `amount` as WireMoney) is no longer produced; its events stay in old payment streams.
+ */
+export type PaymentSettledData = PaymentSettledV2Data;
 
 export const PaymentSettled = defineContract<'PaymentSettled', PaymentSettledData>({
   type: 'PaymentSettled',
   kind: 'event',
-  schemaVersion: 1,
+  schemaVersion: PAYMENT_SETTLED_V2_SCHEMA_VERSION,
   topic: Topics.settlementEvents,
-  description: 'The captured payment is settled to the merchant; downstream systems book it.',
+  description: "The captured payment was settled in the merchant's closed settlement batch, with its fee and net; downstream systems book it.",
   partitionKey: (data) => data.merchantId,
-  schema: objectSchema({
-    paymentId: uuidSchema,
-    merchantId: identifierSchema,
-    merchantAccountId: identifierSchema,
-    amount: positiveMoneySchema,
-    settledAt: timestampSchema,
-  }),
+  schema: paymentSettledV2Schema,
 });
 
 // ---------------------------------------------------------------- lifecycle commands (issue 5)

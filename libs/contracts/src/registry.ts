@@ -32,6 +32,7 @@ export const CONTRACTS = [
   risk.RiskAssessed,
   settlement.RefundSettled,
   settlement.SettlementBatchClosed,
+  settlement.CloseSettlementBatch,
   ledger.OpenAccount,
   ledger.AccountOpened,
   ledger.PostTransfer,

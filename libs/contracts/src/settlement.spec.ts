@@ -25,9 +25,17 @@ const batchClosed = {
 };
 
 describe('settlement contracts', () => {
-  it.each(['RefundSettled', 'SettlementBatchClosed', 'PaymentSettled'])('%s is a registered event on settlement.events', (type) => {
+  it.each([['RefundSettled', 1], ['SettlementBatchClosed', 1], ['PaymentSettled', 2]])('%s is a registered event on settlement.events, version %d', (type, schemaVersion) => {
     expect(CONTRACTS.map((contract) => contract.type)).toContain(type);
-    expect(contractFor(type)).toMatchObject({ kind: 'event', topic: Topics.settlementEvents, schemaVersion: 1 });
+    expect(contractFor(type)).toMatchObject({ kind: 'event', topic: Topics.settlementEvents, schemaVersion });
+  });
+
+  it('CloseSettlementBatch is a command on payments.commands, keyed by merchant', () => {
+    const data = { commandId: 'close-1', merchantId: 'merchant-1', currency: 'EUR' };
+    expect(contractFor('CloseSettlementBatch')).toMatchObject({ kind: 'command', topic: Topics.paymentsCommands, schemaVersion: 1 });
+    expect(contractFor('CloseSettlementBatch').partitionKey(data)).toBe('merchant-1');
+    expect(validateEnvelope(envelope('CloseSettlementBatch', { ...data, settlementBatchId: BATCH_ID }))).toMatchObject({ valid: true });
+    expect(validateEnvelope(envelope('CloseSettlementBatch', { ...data, currency: 'eur' })).valid).toBe(false);
   });
 
   it('keys every settlement event by merchant id, so one merchant stays in order', () => {
@@ -56,7 +64,7 @@ describe('settlement contracts', () => {
     if (!result.valid) expect(result.reason).toContain(where);
   });
 
-  it('the proposed PaymentSettled v2 schema takes a zero fee and a negative net, and no decimals', () => {
+  it('PaymentSettled v2 (the registered schema) takes a zero fee and a negative net, and no decimals', () => {
     const validate = new Ajv({ allErrors: true, strict: true }).compile(paymentSettledV2Schema);
     const v2 = {
       paymentId: randomUUID(), merchantId: 'merchant-1', merchantAccountId: 'merchant-1-eur', settlementBatchId: BATCH_ID, currency: 'EUR',
@@ -65,5 +73,7 @@ describe('settlement contracts', () => {
     expect(validate(v2)).toBe(true);
     expect(validate({ ...v2, feeMinor: '0', netMinor: '20' })).toBe(true);
     expect(validate({ ...v2, grossMinor: '0.20' })).toBe(false);
+    expect(validateEnvelope({ ...envelope('PaymentSettled', v2), schemaVersion: 2 })).toMatchObject({ valid: true });
+    expect(validateEnvelope(envelope('PaymentSettled', v2)).valid).toBe(false);
   });
 });

@@ -129,15 +129,13 @@ export const SettlementBatchClosed = defineContract<'SettlementBatchClosed', Set
   ),
 });
 
-// ---------------------------------------------------------------- PaymentSettled, next version
+// ---------------------------------------------------------------- PaymentSettled, version 2
 
 /**
- * The shape PaymentSettled takes at schemaVersion 2, once settlement runs in batches (payments.ts
- * still publishes version 1, a batch of one, from the walking skeleton). Ready here so the switch
- * is small: replace PaymentSettledData and the schema in payments.ts with these, set
- * schemaVersion: 2, and publish one per payment when its batch closes.
+ * PaymentSettled's data at schemaVersion 2 (the contract itself is in payments.ts, where version 1
+ * was): one per payment when its settlement batch closes.
  *
- * Version 1's `amount` (WireMoney) becomes `currency` + `grossMinor`, next to the fee and the net,
+ * Version 1's `amount` (WireMoney) became `currency` + `grossMinor`, next to the fee and the net,
  * because a fee of zero is valid and WireMoney's schema is strictly positive.
  */
 export interface PaymentSettledV2Data {
@@ -170,4 +168,31 @@ export const paymentSettledV2Schema: JsonSchema = objectSchema({
   netMinor: signedMinorSchema,
   capturedAt: timestampSchema,
   settledAt: timestampSchema,
+});
+
+// ---------------------------------------------------------------- closing on demand
+
+export interface CloseSettlementBatchData {
+  /** Identifies the request (an operator's or the gateway's idempotency key). */
+  commandId: string;
+  merchantId: string;
+  currency: string;
+  /**
+   * The batch to close. Absent: the merchant's open batch in `currency`, if any. Naming a batch
+   * already closed is a no-op, unless the ledger refused its payout: then the payout is asked again.
+   */
+  settlementBatchId?: string;
+}
+
+export const CloseSettlementBatch = defineContract<'CloseSettlementBatch', CloseSettlementBatchData>({
+  type: 'CloseSettlementBatch',
+  kind: 'command',
+  schemaVersion: 1,
+  topic: Topics.paymentsCommands,
+  description: "Close a merchant's open settlement batch in one currency now (on demand), instead of waiting for the schedule.",
+  partitionKey: (data) => data.merchantId,
+  schema: objectSchema(
+    { commandId: identifierSchema, merchantId: identifierSchema, currency: currencySchema, settlementBatchId: uuidSchema },
+    ['settlementBatchId'],
+  ),
 });

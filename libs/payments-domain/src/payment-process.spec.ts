@@ -367,7 +367,7 @@ describe('the process manager and the Payment aggregate together', () => {
   }
   const ledgerTypes = (outputs: ProcessOutput[]) => outputs.map((output) => (output.target === 'ledger' ? output.command.type : output.target));
 
-  it('sale: request, approve, hold, capture at once, settle', () => {
+  it('sale: request, approve, hold, capture at once (settled later, in a batch)', () => {
     const events: PaymentEvent[] = [];
     run(events, { type: 'RequestPayment', data: sale, now: REQUESTED_AT });
     expect(ledgerTypes(run(events, riskAssessed('approve', 10, [])))).toEqual(['PlaceHold']);
@@ -376,9 +376,9 @@ describe('the process manager and the Payment aggregate together', () => {
     expect(sent).toEqual([{ target: 'ledger', command: { type: 'CaptureHold', data: expect.objectContaining({ holdId: NEW_HOLD_ID, amount }) } }]);
     run(events, holdCaptured(NEW_HOLD_ID, amount));
     expect(events.map((event) => event.type)).toEqual([
-      'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentAuthorized', 'PaymentCaptureStarted', 'PaymentCaptured', 'PaymentSettled',
+      'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentAuthorized', 'PaymentCaptureStarted', 'PaymentCaptured',
     ]);
-    expect(stateAfter(events)).toMatchObject({ status: 'captured', capturedMinor: 2500n, settled: true });
+    expect(stateAfter(events)).toMatchObject({ status: 'captured', capturedMinor: 2500n, settled: false });
   });
 
   it('authorize, capture part, refund twice, the third refund beyond the captured amount is refused', () => {

@@ -2,7 +2,7 @@ import {
   canonicalJson, deriveMessageId,
   type DeclineStage, type PaymentAuthorizationStartedData, type PaymentAuthorizedData, type PaymentCapturedData,
   type PaymentCommandRejectedData, type PaymentDeclinedData, type PaymentExpiredData, type PaymentFailedData, type PaymentInReviewData,
-  type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentSettledData, type PaymentVoidedData,
+  type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentVoidedData,
   type RefundFailedData, type RequestPaymentData, type ReviewDecision, type RiskDecision, type WireMoney,
 } from '@clearline/contracts';
 
@@ -55,6 +55,19 @@ export interface PaymentReviewedData {
   fingerprint: string;
 }
 
+/**
+ * PaymentSettled version 1, which the walking skeleton recorded on the payment stream at each capture
+ * (a settlement batch of one). No longer decided: settlement batches (apps/payments) publish
+ * PaymentSettled version 2 from their own streams. Kept so that old payment streams still replay.
+ */
+export interface LegacyPaymentSettledData {
+  paymentId: string;
+  merchantId: string;
+  merchantAccountId: string;
+  amount: WireMoney;
+  settledAt: string;
+}
+
 export type PaymentEvent =
   | { type: 'PaymentRequested'; data: PaymentRequestedData }
   | { type: 'PaymentAuthorizationStarted'; data: PaymentAuthorizationStartedData }
@@ -64,7 +77,7 @@ export type PaymentEvent =
   | { type: 'PaymentAuthorized'; data: PaymentAuthorizedData }
   | { type: 'PaymentCaptureStarted'; data: PaymentCaptureStartedData }
   | { type: 'PaymentCaptured'; data: PaymentCapturedData }
-  | { type: 'PaymentSettled'; data: PaymentSettledData }
+  | { type: 'PaymentSettled'; data: LegacyPaymentSettledData }
   | { type: 'PaymentVoidStarted'; data: PaymentVoidStartedData }
   | { type: 'PaymentVoided'; data: PaymentVoidedData }
   | { type: 'PaymentExpired'; data: PaymentExpiredData }
@@ -134,7 +147,10 @@ export interface CapturedPayment extends Known, Held {
   /** Refunds accepted and not yet answered: they count against what is still refundable. */
   pendingRefundMinor: bigint;
   refunds: Readonly<Record<string, RefundRecord>>;
-  /** Included in a settlement (the walking skeleton settles each capture at once). Orthogonal to status. */
+  /**
+   * Settled by the walking skeleton's PaymentSettled v1 (old streams only). Settlement batches keep
+   * their own record of what they counted (payments.settlement_lines), not this flag. Orthogonal to status.
+   */
   settled: boolean;
 }
 
@@ -223,7 +239,7 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'RecordHoldCaptured':
       if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
-      return captureAndSettle(state, command.now);
+      return capturedEvents(state);
     case 'RecordCaptureRejected':
       if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
@@ -433,17 +449,11 @@ function riskOutcome(payment: PaymentRequestedData, risk: Extract<PaymentCommand
   }
 }
 
-/** Walking skeleton: every capture settles at once (a batch of one); settlement batches replace this later. */
-function captureAndSettle(state: Extract<PaymentState, { status: 'capturing' }>, now: string): PaymentEvent[] {
+/** The capture as the ledger posted it; settlement batches count it from here (apps/payments). */
+function capturedEvents(state: Extract<PaymentState, { status: 'capturing' }>): PaymentEvent[] {
   const { payment } = state;
   const amount = minorMoney(state.capture.amountMinor, payment);
-  return [
-    { type: 'PaymentCaptured', data: { paymentId: payment.paymentId, holdId: state.holdId, amount, authorizedAmount: minorMoney(state.authorizedMinor, payment) } },
-    {
-      type: 'PaymentSettled',
-      data: { paymentId: payment.paymentId, merchantId: payment.merchantId, merchantAccountId: payment.merchantAccountId, amount, settledAt: now },
-    },
-  ];
+  return [{ type: 'PaymentCaptured', data: { paymentId: payment.paymentId, holdId: state.holdId, amount, authorizedAmount: minorMoney(state.authorizedMinor, payment) } }];
 }
 
 /** The status of a captured payment follows from its amounts: refunds in flight first, then how much came back. */

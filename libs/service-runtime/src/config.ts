@@ -21,6 +21,8 @@ export interface ServiceConfig {
   kafkaBrokers: string[];
   redisUrl: string;
   logLevel: string;
+  /** LOG_FILE: append the JSON log lines to this file instead of writing them to standard output. */
+  logFile: string | undefined;
   /** Where the gateway finds the analytics query API. */
   analyticsUrl: string;
 }
@@ -44,6 +46,7 @@ export function readServiceConfig(service: ServiceName, environment: NodeJS.Proc
     kafkaBrokers,
     redisUrl: environment['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     logLevel: environment['LOG_LEVEL'] ?? 'info',
+    logFile: environment['LOG_FILE'] || undefined,
     analyticsUrl: environment['ANALYTICS_URL'] ?? `http://127.0.0.1:${DEFAULT_PORTS.analytics}`,
   };
 }

@@ -12,13 +12,17 @@ export const REDACTED_PATHS = [
   'headers.authorization', '*.headers.authorization', 'headers["x-signature"]', '*.headers["x-signature"]',
 ];
 
-/** Structured JSON logs, one line per entry, with the service name on every line. */
-export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({
+/**
+ * Structured JSON logs, one line per entry, with the service name on every line: to standard output,
+ * or appended to `file` (LOG_FILE) when given, written synchronously so a line is on disk once logged.
+ */
+export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info', file?: string): Logger {
+  const options = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return file === undefined ? pino(options) : pino(options, pino.destination({ dest: file, sync: true, mkdir: true, append: true }));
 }

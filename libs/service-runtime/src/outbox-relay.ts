@@ -25,6 +25,12 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** Backoff after a failed batch: 100 ms doubling up to 30 s by default. */
   retry?: Partial<Backoff>;
+  /**
+   * The Kafka key of a published event. Default: its stream id, so order per stream holds. A relay
+   * whose streams are parts of a longer sequence (a merchant's settlement batches) keys by that
+   * sequence instead; order then holds across its streams, since $all order is kept per key.
+   */
+  key?: (event: RecordedEvent) => string;
 }
 
 const LIMITS = {
@@ -180,7 +186,8 @@ export class OutboxRelay {
   private async publish(events: RecordedEvent[]): Promise<void> {
     const envelopes = events.filter((event) => isContractType(event.type)).map(toEnvelope);
     if (envelopes.length === 0) return;
-    const streamIds = new Map(events.map((event) => [event.id, event.streamId]));
+    const keyOf = this.options.key ?? ((event: RecordedEvent) => event.streamId);
+    const streamIds = new Map(events.map((event) => [event.id, keyOf(event)]));
     // An event that breaks its contract (stored by an older or buggy version) goes to the dead-letter
     // topic with the reason, loudly, instead of stopping every later event of the service forever.
     await this.options.publisher.publish(envelopes, { key: (envelope) => streamIds.get(envelope.id) ?? envelope.id, invalid: 'dead_letter' });

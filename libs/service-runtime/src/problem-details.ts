@@ -61,6 +61,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { type: problemType('internal-error'), title: 'Internal error', status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'The request could not be completed; it is safe to retry with the same Idempotency-Key.' };
     }
     const status = exception.getStatus();
+    if (isJsonParseFailure(exception.cause)) {
+      // V8's message quotes the start of the body (`Unexpected token 'x', "x4000056655..." is not
+      // valid JSON`), which may be a card number or a secret: the client is told only what is wrong.
+      return { type: problemType('invalid-request'), title: 'Invalid JSON', status, detail: 'The request body is not valid JSON.' };
+    }
     const body = exception.getResponse();
     if (typeof body === 'object' && body !== null && typeof (body as ProblemDocument).type === 'string' && 'title' in body) {
       return { ...(body as ProblemDocument) };
@@ -76,4 +81,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...(errors ? { errors } : {}),
     };
   }
+}
+
+/** body-parser's error for a body that is not JSON (Nest wraps it in a BadRequestException as its cause). */
+function isJsonParseFailure(cause: unknown): boolean {
+  return cause instanceof SyntaxError && (cause as SyntaxError & { type?: unknown }).type === 'entity.parse.failed';
 }

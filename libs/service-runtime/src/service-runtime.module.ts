@@ -47,7 +47,7 @@ export interface ServiceRuntimeOptions {
 export class ServiceRuntimeModule {
   static forService(options: ServiceRuntimeOptions): DynamicModule {
     const config = readServiceConfig(options.service);
-    const logger = createLogger(options.service, config.logLevel);
+    const logger = createLogger(options.service, config.logLevel, config.logFile);
     const readiness = new ReadinessRegistry();
     const providers: Provider[] = [
       { provide: SERVICE_CONFIG, useValue: config },

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import type { ServiceConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { OutboxRelay } from './outbox-relay.js';
+import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { kafkaSettingsOf } from './kafka-settings.js';
 import { LOGGER, POSTGRES_POOL, SERVICE_CONFIG } from './tokens.js';
 
@@ -29,7 +29,7 @@ export class MessagingFactory {
   }
 
   /** Publishes the stream categories this service writes; see OutboxRelay. */
-  relay(options: { name: string; categories: string[] }): OutboxRelay {
+  relay(options: Pick<OutboxRelayOptions, 'name' | 'categories' | 'key'>): OutboxRelay {
     return new OutboxRelay({ ...options, store: this.store, pool: this.pool, publisher: this.publisher, logger: this.logger });
   }
 }
