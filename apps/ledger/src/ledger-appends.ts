@@ -1,6 +1,6 @@
 import type { ContractEnvelope } from '@clearline/contracts';
 import type { NewEvent, StreamAppend } from '@clearline/event-store';
-import type { LedgerEvent, LedgerResult } from '@clearline/ledger-domain';
+import type { LedgerEvent, LedgerOutcome, LedgerResult } from '@clearline/ledger-domain';
 import { eventsCausedBy } from '@clearline/service-runtime';
 
 const PRODUCER = 'ledger';
@@ -16,7 +16,7 @@ export const REPLY_CATEGORY = 'ledger_reply';
 export type LedgerCause = Pick<ContractEnvelope, 'id' | 'metadata'>;
 
 /** The events of one stream of one decision, with ids derived from the cause (the same cause gives the same ids). */
-export function ledgerEventsFor(cause: LedgerCause, streamId: string, events: readonly LedgerEvent['event'][], now: Date): NewEvent[] {
+export function ledgerEventsFor(cause: LedgerCause, streamId: string, events: readonly (LedgerEvent['event'] | LedgerOutcome)[], now: Date): NewEvent[] {
   return eventsCausedBy(cause, PRODUCER, streamId, events, now);
 }
 

@@ -171,9 +171,13 @@ describe('accounts', () => {
     expect(await transfer(funding, wallet, '1000')).toMatchObject({ type: 'TransferPosted' });
   });
 
-  it('refuses to close an account holding money, and closes it at zero (AccountClosed)', async () => {
+  it('refuses to close an account holding money (AccountCommandRejected, with its balances), and closes it at zero (AccountClosed)', async () => {
     await send('CloseAccount', { accountId: wallet });
-    // Commands keyed by the same account are handled in order: once this is posted, the close was decided.
+    const refused = await outcome('AccountCommandRejected', { accountId: wallet, command: 'CloseAccount' });
+    expect(refused.data).toEqual({
+      accountId: wallet, command: 'CloseAccount', reasonCode: 'account_has_balance',
+      balances: { currency: 'EUR', postedMinor: '1000', pendingMinor: '0', availableMinor: '1000' },
+    });
     expect(await transfer(wallet, funding, '400')).toMatchObject({ type: 'TransferPosted' });
     expect(await storedTypes(`account-${wallet}`)).not.toContain('AccountClosed');
     expect(await postedMinor(wallet)).toBe(600n);

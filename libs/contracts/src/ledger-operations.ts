@@ -77,6 +77,31 @@ export const AccountFrozen = accountEvent('AccountFrozen', 'The account refuses 
 export const AccountUnfrozen = accountEvent('AccountUnfrozen', 'The account moves money again.');
 export const AccountClosed = accountEvent('AccountClosed', 'The account is closed for good; it refuses every new movement.');
 
+/** The account commands whose refusal the ledger answers with AccountCommandRejected. */
+export const ACCOUNT_COMMAND_TYPES = ['OpenAccount', 'ModifyAccount', 'FreezeAccount', 'UnfreezeAccount', 'CloseAccount', 'RegisterBalanceMonitor'] as const;
+export type AccountCommandType = (typeof ACCOUNT_COMMAND_TYPES)[number];
+
+export interface AccountCommandRejectedData {
+  accountId: string;
+  command: AccountCommandType;
+  reasonCode: LedgerRejectionCode;
+  /** The account's balances, unchanged by the refusal; absent when the account does not exist. */
+  balances?: WireBalances;
+}
+
+export const AccountCommandRejected = defineContract<'AccountCommandRejected', AccountCommandRejectedData>({
+  type: 'AccountCommandRejected',
+  kind: 'event',
+  schemaVersion: 1,
+  topic: Topics.ledgerEvents,
+  description: 'The ledger refused an account command (open with other terms, modify past a balance, freeze or close a closed account, close with money or open holds, a monitor beyond the limit ...); nothing changed.',
+  partitionKey: (data) => data.accountId,
+  schema: objectSchema(
+    { accountId: identifierSchema, command: enumSchema(ACCOUNT_COMMAND_TYPES), reasonCode: enumSchema(LEDGER_REJECTION_CODES), balances: balancesSchema },
+    ['balances'],
+  ),
+});
+
 // ---------------------------------------------------------------- balance monitors
 
 export const MONITORED_BALANCES = ['posted', 'available'] as const;

@@ -52,6 +52,7 @@ export const CONTRACTS = [
   ledgerOperations.AccountUnfrozen,
   ledgerOperations.CloseAccount,
   ledgerOperations.AccountClosed,
+  ledgerOperations.AccountCommandRejected,
   ledgerOperations.RegisterBalanceMonitor,
   ledgerOperations.BalanceMonitorRegistered,
   ledgerOperations.BalanceThresholdCrossed,

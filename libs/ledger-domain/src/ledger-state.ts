@@ -1,4 +1,4 @@
-import type { LedgerRejectionCode, WireBalances, WireBalancesByAccount } from '@clearline/contracts';
+import type { AccountCommandRejectedData, LedgerRejectionCode, WireBalances, WireBalancesByAccount } from '@clearline/contracts';
 import { balancesOf, evolveAccount, initialAccountState, type AccountEvent, type AccountState } from './account.js';
 import {
   evolveHold, evolveTransfer, initialHoldState, initialTransferState,
@@ -23,12 +23,16 @@ export type LedgerEvent =
   | { category: 'transfer'; id: string; event: TransferEvent }
   | { category: 'hold'; id: string; event: HoldEvent };
 
-export type LedgerOutcome = TransferOutcomeEvent | HoldOutcomeEvent;
+/** The answer to a refused account command: account commands that succeed answer with their account events. */
+export type AccountOutcomeEvent = { type: 'AccountCommandRejected'; data: AccountCommandRejectedData };
+
+export type LedgerOutcome = TransferOutcomeEvent | HoldOutcomeEvent | AccountOutcomeEvent;
 
 /**
  * What a caller gets back for every command.
  * - `accepted`: `events` are to be appended together; `outcome` is the message for the caller
- *   (none for account lifecycle commands, whose account events say it all).
+ *   (none for account lifecycle commands, whose account events say it all; a refused one answers
+ *   with AccountCommandRejected).
  * - `rejected`: `reasonCode` says why. `events` holds the rejection only where the id's stream
  *   records it (transfers, holds placed); otherwise it is empty and nothing is appended.
  * - `replayed`: the command repeats one already decided: no events, and `outcome` is the first one.

@@ -1,5 +1,5 @@
 import type {
-  AccountReferenceData, CaptureHoldData, ExchangeCurrencyData, ModifyAccountData, OpenAccountData, PlaceHoldData, PostLinkedTransfersData,
+  AccountCommandType, AccountReferenceData, CaptureHoldData, ExchangeCurrencyData, ModifyAccountData, OpenAccountData, PlaceHoldData, PostLinkedTransfersData,
   PostTransferData, RegisterBalanceMonitorData, ReleaseHoldData, ReverseTransferData,
 } from '@clearline/contracts';
 import {
@@ -34,17 +34,17 @@ export type LedgerCommand =
 export function decideLedger(command: LedgerCommand, state: LedgerState, now: Date): LedgerResult {
   switch (command.type) {
     case 'OpenAccount':
-      return decideOpenAccount(command.data, state);
+      return answeringRefusal(command, decideOpenAccount(command.data, state));
     case 'ModifyAccount':
-      return decideModifyAccount(command.data, state);
+      return answeringRefusal(command, decideModifyAccount(command.data, state));
     case 'FreezeAccount':
-      return decideFreezeAccount(command.data, state);
+      return answeringRefusal(command, decideFreezeAccount(command.data, state));
     case 'UnfreezeAccount':
-      return decideUnfreezeAccount(command.data, state);
+      return answeringRefusal(command, decideUnfreezeAccount(command.data, state));
     case 'CloseAccount':
-      return decideCloseAccount(command.data, state);
+      return answeringRefusal(command, decideCloseAccount(command.data, state));
     case 'RegisterBalanceMonitor':
-      return decideRegisterBalanceMonitor(command.data, state);
+      return answeringRefusal(command, decideRegisterBalanceMonitor(command.data, state));
     case 'PostTransfer':
       return decidePostTransfer(command.data, state);
     case 'PostLinkedTransfers':
@@ -66,4 +66,21 @@ export function decideLedger(command: LedgerCommand, state: LedgerState, now: Da
       return unreachable;
     }
   }
+}
+
+type AccountCommand = Extract<LedgerCommand, { type: AccountCommandType }>;
+
+/**
+ * A refused account command changes nothing and records nothing, yet its caller must hear why: the
+ * refusal becomes the outcome (published through the ledger's reply stream), with the account's
+ * balances when it exists.
+ */
+function answeringRefusal(command: AccountCommand, result: LedgerResult): LedgerResult {
+  if (result.status !== 'rejected' || result.outcome !== undefined || result.reasonCode === undefined) return result;
+  const { accountId } = command.data;
+  const balances = result.balances.get(accountId);
+  return {
+    ...result,
+    outcome: { type: 'AccountCommandRejected', data: { accountId, command: command.type, reasonCode: result.reasonCode, ...(balances ? { balances } : {}) } },
+  };
 }
