@@ -273,7 +273,7 @@ describe('movements', () => {
     expect(voided.data).toMatchObject({ releasedAmountMinor: '700', balances: { pendingMinor: '0' } });
   });
 
-  it('reports a refused capture to the caller (CaptureRejected) without writing to the hold, then captures', async () => {
+  it('reports a refused capture to the caller (CaptureRejected) without writing to the hold, then captures, and answers a late void (HoldReleaseRejected)', async () => {
     const holdId = randomUUID();
     const paymentId = randomUUID();
     await send('PlaceHold', { holdId, accountId: alice, amount: eur('100'), paymentId });
@@ -283,6 +283,10 @@ describe('movements', () => {
     expect(await storedTypes(`hold-${holdId}`)).toEqual(['HoldPlaced']);
     await send('CaptureHold', { holdId, accountId: alice, creditAccountId: bob, amount: eur('60'), paymentId });
     expect((await outcome('HoldCaptured', { holdId })).data).toMatchObject({ releasedAmountMinor: '40', debitBalances: { pendingMinor: '0' } });
+    // A void that comes too late is answered too: the hold is final, nothing changes.
+    await send('VoidHold', { holdId, accountId: alice });
+    expect((await outcome('HoldReleaseRejected', { holdId })).data).toMatchObject({ accountId: alice, command: 'VoidHold', reasonCode: 'hold_already_final' });
+    expect(await storedTypes(`hold-${holdId}`)).toEqual(['HoldPlaced', 'HoldCaptured']);
   });
 
   describe('a repeated transfer id', () => {

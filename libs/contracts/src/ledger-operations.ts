@@ -414,6 +414,26 @@ export const HoldVoided = defineContract<'HoldVoided', HoldReleasedData>({
   schema: objectSchema(holdReleasedProperties),
 });
 
+export interface HoldReleaseRejectedData extends ReleaseHoldData {
+  command: 'VoidHold' | 'ExpireHold';
+  reasonCode: LedgerRejectionCode;
+  /** The account's balances, unchanged by the refusal; absent when the account does not exist. */
+  balances?: WireBalances;
+}
+
+export const HoldReleaseRejected = defineContract<'HoldReleaseRejected', HoldReleaseRejectedData>({
+  type: 'HoldReleaseRejected',
+  kind: 'event',
+  schemaVersion: 1,
+  topic: Topics.ledgerEvents,
+  description: 'The ledger refused to void or expire a hold (already captured, voided or expired; not expired yet; unknown); nothing changed.',
+  partitionKey: (data) => data.holdId,
+  schema: objectSchema(
+    { holdId: uuidSchema, accountId: identifierSchema, command: enumSchema(['VoidHold', 'ExpireHold']), reasonCode: enumSchema(LEDGER_REJECTION_CODES), balances: balancesSchema },
+    ['balances'],
+  ),
+});
+
 export interface HoldExpiredData extends HoldReleasedData {
   expiresAt: string;
 }

@@ -69,6 +69,7 @@ export const CONTRACTS = [
   ledgerOperations.HoldVoided,
   ledgerOperations.ExpireHold,
   ledgerOperations.HoldExpired,
+  ledgerOperations.HoldReleaseRejected,
 ] as const satisfies readonly MessageContract<string, never>[];
 
 type AnyContract = (typeof CONTRACTS)[number];

@@ -1,4 +1,4 @@
-import type { AccountCommandRejectedData, LedgerRejectionCode, WireBalances, WireBalancesByAccount } from '@clearline/contracts';
+import type { AccountCommandRejectedData, HoldReleaseRejectedData, LedgerRejectionCode, WireBalances, WireBalancesByAccount } from '@clearline/contracts';
 import { balancesOf, evolveAccount, initialAccountState, type AccountEvent, type AccountState } from './account.js';
 import {
   evolveHold, evolveTransfer, initialHoldState, initialTransferState,
@@ -23,16 +23,21 @@ export type LedgerEvent =
   | { category: 'transfer'; id: string; event: TransferEvent }
   | { category: 'hold'; id: string; event: HoldEvent };
 
-/** The answer to a refused account command: account commands that succeed answer with their account events. */
-export type AccountOutcomeEvent = { type: 'AccountCommandRejected'; data: AccountCommandRejectedData };
+/**
+ * The answers to refusals that no stream records: an account command (one that succeeds answers with
+ * its account events), and a void or expiry of a hold.
+ */
+export type RefusalOutcomeEvent =
+  | { type: 'AccountCommandRejected'; data: AccountCommandRejectedData }
+  | { type: 'HoldReleaseRejected'; data: HoldReleaseRejectedData };
 
-export type LedgerOutcome = TransferOutcomeEvent | HoldOutcomeEvent | AccountOutcomeEvent;
+export type LedgerOutcome = TransferOutcomeEvent | HoldOutcomeEvent | RefusalOutcomeEvent;
 
 /**
  * What a caller gets back for every command.
  * - `accepted`: `events` are to be appended together; `outcome` is the message for the caller
- *   (none for account lifecycle commands, whose account events say it all; a refused one answers
- *   with AccountCommandRejected).
+ *   (none for account lifecycle commands, whose account events say it all; a refused account
+ *   command answers with AccountCommandRejected, a refused void or expiry with HoldReleaseRejected).
  * - `rejected`: `reasonCode` says why. `events` holds the rejection only where the id's stream
  *   records it (transfers, holds placed); otherwise it is empty and nothing is appended.
  * - `replayed`: the command repeats one already decided: no events, and `outcome` is the first one.

@@ -48,12 +48,13 @@ function accountEvents(result: LedgerResult, accountId: string): AccountEvent[] 
   return result.events.filter((event): event is Extract<LedgerEvent, { category: 'account' }> => event.category === 'account' && event.id === accountId).map(({ event }) => event);
 }
 
-/** The outcome a refusal answers with; commands without one (void, expire) are refused without. */
+/** The outcome a refusal answers with: every command has one. */
 const REFUSAL_OUTCOME: Partial<Record<LedgerCommand['type'], LedgerOutcome['type']>> = {
   PostTransfer: 'TransferRejected', PostLinkedTransfers: 'LinkedTransfersRejected', ExchangeCurrency: 'CurrencyExchangeRejected',
   ReverseTransfer: 'TransferReversalRejected', PlaceHold: 'HoldRejected', CaptureHold: 'CaptureRejected',
   OpenAccount: 'AccountCommandRejected', ModifyAccount: 'AccountCommandRejected', FreezeAccount: 'AccountCommandRejected',
   UnfreezeAccount: 'AccountCommandRejected', CloseAccount: 'AccountCommandRejected', RegisterBalanceMonitor: 'AccountCommandRejected',
+  VoidHold: 'HoldReleaseRejected', ExpireHold: 'HoldReleaseRejected',
 };
 
 /** given(commands that must all be accepted).when(command, now).then... over the whole ledger. */
@@ -84,10 +85,12 @@ function givenLedger(state: LedgerState) {
           expect(result.events.filter((event) => event.category === 'account')).toEqual([]);
           expect(result.balances).toEqual(balancesIn(state.accounts, result.balances.keys()));
           expect(result.outcome?.type).toBe(REFUSAL_OUTCOME[command.type]);
-          if (result.outcome?.type === 'AccountCommandRejected') {
-            const { accountId } = command.data as { accountId: string };
+          if (result.outcome?.type === 'AccountCommandRejected' || result.outcome?.type === 'HoldReleaseRejected') {
+            const { accountId, holdId } = command.data as { accountId: string; holdId?: string };
             const balancesNow = result.balances.get(accountId);
-            expect(result.outcome.data).toEqual({ accountId, command: command.type, reasonCode, ...(balancesNow ? { balances: balancesNow } : {}) });
+            expect(result.outcome.data).toEqual({
+              accountId, ...(holdId === undefined ? {} : { holdId }), command: command.type, reasonCode, ...(balancesNow ? { balances: balancesNow } : {}),
+            });
           } else if (result.outcome !== undefined) {
             expect(result.outcome.data).toMatchObject({ ...command.data, reasonCode, balancesAfter: Object.fromEntries(result.balances) });
           }

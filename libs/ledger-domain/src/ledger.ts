@@ -6,7 +6,7 @@ import {
   decideCloseAccount, decideFreezeAccount, decideModifyAccount, decideOpenAccount, decideRegisterBalanceMonitor, decideUnfreezeAccount,
 } from './account-decisions.js';
 import { decideCaptureHold, decideExpireHold, decidePlaceHold, decideVoidHold } from './hold-decisions.js';
-import type { LedgerResult, LedgerState } from './ledger-state.js';
+import type { LedgerOutcome, LedgerResult, LedgerState } from './ledger-state.js';
 import { decideExchangeCurrency, decidePostLinkedTransfers, decidePostTransfer, decideReverseTransfer } from './transfer-decisions.js';
 
 /** Every command the ledger decides; the data types are the contracts in libs/contracts. */
@@ -58,9 +58,9 @@ export function decideLedger(command: LedgerCommand, state: LedgerState, now: Da
     case 'CaptureHold':
       return decideCaptureHold(command.data, state, now);
     case 'VoidHold':
-      return decideVoidHold(command.data, state);
+      return answeringRefusal(command, decideVoidHold(command.data, state));
     case 'ExpireHold':
-      return decideExpireHold(command.data, state, now);
+      return answeringRefusal(command, decideExpireHold(command.data, state, now));
     default: {
       const unreachable: never = command;
       return unreachable;
@@ -68,19 +68,20 @@ export function decideLedger(command: LedgerCommand, state: LedgerState, now: Da
   }
 }
 
-type AccountCommand = Extract<LedgerCommand, { type: AccountCommandType }>;
+type RefusalAnswered = Extract<LedgerCommand, { type: AccountCommandType | 'VoidHold' | 'ExpireHold' }>;
 
 /**
- * A refused account command changes nothing and records nothing, yet its caller must hear why: the
- * refusal becomes the outcome (published through the ledger's reply stream), with the account's
- * balances when it exists.
+ * A refused account command, void or expiry changes nothing and records nothing, yet its caller
+ * must hear why: the refusal becomes the outcome (published through the ledger's reply stream),
+ * with the account's balances when it exists.
  */
-function answeringRefusal(command: AccountCommand, result: LedgerResult): LedgerResult {
+function answeringRefusal(command: RefusalAnswered, result: LedgerResult): LedgerResult {
   if (result.status !== 'rejected' || result.outcome !== undefined || result.reasonCode === undefined) return result;
   const { accountId } = command.data;
   const balances = result.balances.get(accountId);
-  return {
-    ...result,
-    outcome: { type: 'AccountCommandRejected', data: { accountId, command: command.type, reasonCode: result.reasonCode, ...(balances ? { balances } : {}) } },
-  };
+  const common = { accountId, reasonCode: result.reasonCode, ...(balances ? { balances } : {}) };
+  const outcome: LedgerOutcome = command.type === 'VoidHold' || command.type === 'ExpireHold'
+    ? { type: 'HoldReleaseRejected', data: { holdId: command.data.holdId, command: command.type, ...common } }
+    : { type: 'AccountCommandRejected', data: { command: command.type, ...common } };
+  return { ...result, outcome };
 }
