@@ -41,6 +41,11 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
    * globalPosition }` of an event is its {@link AllPosition}.
    */
   transactionId: bigint;
+  /**
+   * When the row was written (the database's clock_timestamp(), migration 0006), not when its
+   * transaction began. Not an order: $all order is {@link AllPosition}, and two events of one
+   * stream may carry times out of their order when their transactions overlapped.
+   */
   recordedAt: Date;
 }
 

@@ -225,6 +225,17 @@ describe('appends inside the caller’s transaction', () => {
     expect(await database.store.streamVersion(streamId)).toBe('no_stream');
   });
 
+  it('records each append at the time it was written, not at the start of the caller’s transaction', async () => {
+    const streamId = streamOf();
+    await withTransaction(database.pool, async (client) => {
+      await database.store.appendToStream(streamId, events(1), { client, expectedVersion: 'no_stream' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await database.store.appendToStream(streamId, events(1), { client, expectedVersion: 0n });
+    });
+    const [first, second] = await database.store.readStream(streamId);
+    expect(second!.recordedAt.getTime() - first!.recordedAt.getTime()).toBeGreaterThanOrEqual(40);
+  });
+
   it('sees its own uncommitted append when appending again to the same stream', async () => {
     const streamId = streamOf();
     await withTransaction(database.pool, async (client) => {
