@@ -3,6 +3,7 @@ import kafkajs, { type Consumer, type EachBatchPayload, type KafkaMessage, type 
 import type { Pool, PoolClient } from 'pg';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { HandlerDeadline } from './handler-deadline.js';
+import { queriesInTurn } from './queries-in-turn.js';
 import {
   asInfrastructureIfConnectivity,
   commitTransaction,
@@ -429,13 +430,14 @@ export class MessageConsumer {
     fresh: ReadonlySet<string>,
   ): Promise<ChunkOutcome> {
     const running: { index: number; attempt: Promise<FailedAttempt | undefined> }[] = [];
+    const client = queriesInTurn(connection.client);
     deadline.arm();
     for (const [index, record] of chunk.entries()) {
       if (!fresh.has(record.message.offset)) {
         this.messageLogger(state, record).debug({}, 'duplicate message skipped: already in the inbox');
         continue;
       }
-      const context = this.contextOf(state, record, connection.client, 1, this.messageLogger(state, record));
+      const context = this.contextOf(state, record, client, 1, this.messageLogger(state, record));
       running.push({ index, attempt: this.options.handle(record.envelope, context).then(() => undefined, (error: unknown) => ({ error })) });
     }
     let failures: (FailedAttempt | undefined)[] = [];
