@@ -15,6 +15,7 @@ export const PLATFORM_MIGRATIONS = [
   { owner: 'analytics', directory: join(root, 'apps/analytics/migrations') },
   { owner: 'ledger', directory: join(root, 'apps/ledger/migrations') },
   { owner: 'payments', directory: join(root, 'apps/payments/migrations') },
+  { owner: 'risk', directory: join(root, 'apps/risk/migrations') },
 ];
 
 const pool = createPool({ applicationName: 'clearline-migrate', max: 2 });

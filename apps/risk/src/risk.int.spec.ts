@@ -1,6 +1,6 @@
 // Proves apps/risk on real Redis and PostgreSQL: the Redis feature store computes exactly what the
 // reference in-memory store computes over a stretch of simulated traffic (velocity, distinct cards,
-// history, account age, first use of a device); a redelivered payment gets its first answer back and
+// history, account age, first use of a device), in order and with late arrivals (the running totals); a redelivered payment gets its first answer back and
 // counts nothing twice; and the assessor records one contract-valid RiskAssessed per payment, with
 // the fail policy on it when Redis does not answer.
 import { assertValidEnvelope, type ContractEnvelope } from '@clearline/contracts';
@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { RiskAssessor } from './risk-assessor.js';
 import { loadRiskConfiguration } from './risk-configuration.js';
+import { RiskControls } from './risk-controls.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as never;
 let redis: Redis;
@@ -37,6 +38,15 @@ describe('RedisFeatureStore', () => {
     const store = new RedisFeatureStore(redis, `${prefix}:sim`);
     const reference = new InMemoryFeatureStore();
     for (const { payment } of traffic) expect(await store.observe(payment)).toEqual(reference.observe(payment));
+  });
+
+  it('given payments arriving out of order and after quiet gaps, then the running totals still match the reference store', async () => {
+    const traffic = simulateTraffic({ ...DEFAULT_SIMULATION, seed: 4, payers: 60, warmupDays: 1, labelledDays: 1 }).map((entry) => entry.payment);
+    // Swap neighbours now and then: the later payment arrives first, as a redelivery or a slow channel would have it.
+    for (let index = 1; index < traffic.length; index += 7) [traffic[index - 1], traffic[index]] = [traffic[index]!, traffic[index - 1]!];
+    const store = new RedisFeatureStore(redis, `${prefix}:late`);
+    const reference = new InMemoryFeatureStore();
+    for (const payment of traffic) expect(await store.observe(payment)).toEqual(reference.observe(payment));
   });
 
   it('given a redelivered payment, then the answer is the first one and nothing is counted twice', async () => {
@@ -86,11 +96,11 @@ describe('RiskAssessor', () => {
   }
 
   it('given a requested payment, then one contract-valid RiskAssessed is recorded, once, with the model and reasons', async () => {
-    const assessor = new RiskAssessor(new PostgresEventStore(pool), new RedisFeatureStore(redis, `${prefix}:assessor`), loadRiskConfiguration(silent), silent);
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), new RedisFeatureStore(redis, `${prefix}:assessor`), new RiskControls(loadRiskConfiguration(silent), null, silent), silent);
     const envelope = requested(randomUUID());
     await assess(assessor, envelope);
     const events = await assess(assessor, envelope);
-    expect(events.map((event) => event.type)).toEqual(['RiskAssessed']);
+    expect(events.map((event) => event.type)).toEqual(['RiskAssessed', 'RiskDecisionInputsRecorded']);
     const data = events[0]!.data as Record<string, unknown>;
     expect(data).toMatchObject({ decision: 'approve', ruleSetVersion: 'rules-2025-01', modelVersion: 'risk-lr-seed7' });
     expect(data['failPolicy']).toBeUndefined();
@@ -99,7 +109,7 @@ describe('RiskAssessor', () => {
 
   it('given Redis does not answer, then the merchant fail policy decides and is recorded', async () => {
     const broken = { observe: () => Promise.reject(new Error('connection refused')) } as unknown as RedisFeatureStore;
-    const assessor = new RiskAssessor(new PostgresEventStore(pool), broken, loadRiskConfiguration(silent), silent);
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), broken, new RiskControls(loadRiskConfiguration(silent), null, silent), silent);
     const [event] = await assess(assessor, requested(randomUUID()));
     expect(event?.data).toMatchObject({
       decision: 'approve', score: 0, reasons: ['risk_unavailable_fail_open'], failPolicy: { policy: 'open', unavailable: ['features'], applied: true },

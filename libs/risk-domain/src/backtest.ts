@@ -1,5 +1,6 @@
 import { RISK_DECISIONS, type RiskDecision } from '@clearline/contracts';
 import { decideRisk, type RiskDecisionInput, type RiskScorer } from './decide-risk.js';
+import { listsFromHits } from './managed-lists.js';
 
 export interface HistoricalPayment {
   input: RiskDecisionInput;
@@ -7,6 +8,11 @@ export interface HistoricalPayment {
   live: { outcome: RiskDecision; score: number };
   /** True when the payment proved fraudulent, false when known good, null when nobody knows. */
   fraud: boolean | null;
+  /**
+   * The managed lists the payment was on when decided (`block:deviceId`), recorded with the decision.
+   * When present they replace the candidate's lists, so list entries count as they did at the time.
+   */
+  listHits?: readonly string[];
 }
 
 export type Transition = `${RiskDecision}->${RiskDecision}`;
@@ -72,7 +78,7 @@ export function backtest(history: readonly HistoricalPayment[], candidate: RiskS
   const examples: ChangedPayment[] = [];
   let changed = 0;
   for (const payment of history) {
-    const decision = decideRisk(payment.input, candidate);
+    const decision = decideRisk(payment.input, payment.listHits ? { ...candidate, lists: listsFromHits(payment.listHits) } : candidate);
     transitions[`${payment.live.outcome}->${decision.outcome}`] += 1;
     live[payment.live.outcome] += 1;
     candidateOutcomes[decision.outcome] += 1;

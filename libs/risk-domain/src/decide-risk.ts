@@ -1,6 +1,7 @@
 import type { RiskDecision } from '@clearline/contracts';
 import { largeAmountLimitMinor } from './amount-limits.js';
 import type { RiskFeatures, RiskPayment } from './features.js';
+import { managedListMatch, NO_MANAGED_LISTS, type ManagedLists } from './managed-lists.js';
 import { scoreWithModel, type ModelScore, type RiskModel } from './model.js';
 import { RULE_FEATURES, type RuleContext, type RuleValue } from './rule-features.js';
 import { rulesForMerchant, type Condition, type EffectiveRules, type FailPolicy, type Rule, type RuleAction, type RuleSet } from './rule-set.js';
@@ -22,6 +23,8 @@ export interface RiskScorer {
   ruleSet: RuleSet;
   /** Null when the model could not be loaded. */
   model: RiskModel | null;
+  /** The analysts' allow and block lists; none when absent. */
+  lists?: ManagedLists;
 }
 
 export interface FailPolicyRecord {
@@ -63,7 +66,7 @@ export function decideRisk(input: RiskDecisionInput, scorer: RiskScorer): RiskDe
     payment, features, score: modelScore?.score ?? null, largeAmountLimitMinor: largeAmountLimitMinor(payment.currency, rules.largeAmountMajor),
   };
   const unavailable = UNAVAILABLE_PARTS.filter((part) => (part === 'features' ? features === null : scorer.model === null));
-  const fired = firstMatchingRule(rules, context);
+  const fired = firstMatchingRule(rules, context, scorer.lists ?? NO_MANAGED_LISTS);
   const outcome = fired ? OUTCOME_OF_ACTION[fired.action] : modelScore ? outcomeForScore(modelScore.score, rules) : failOutcome(rules.failPolicy);
   const failPolicy = unavailable.length === 0 ? null : { policy: rules.failPolicy, unavailable, applied: !fired && !modelScore };
   const topFeatures = modelScore ? topContributions(modelScore) : [];
@@ -84,9 +87,9 @@ export function decideRisk(input: RiskDecisionInput, scorer: RiskScorer): RiskDe
   };
 }
 
-function firstMatchingRule(rules: EffectiveRules, context: RuleContext): Rule | undefined {
+function firstMatchingRule(rules: EffectiveRules, context: RuleContext, lists: ManagedLists): Pick<Rule, 'id' | 'action'> | undefined {
   for (const phase of PHASES) {
-    const match = rules.rules.find((rule) => rule.action === phase && ruleMatches(rule, context));
+    const match = managedListMatch(phase, context.payment, lists) ?? rules.rules.find((rule) => rule.action === phase && ruleMatches(rule, context));
     if (match) return match;
   }
   return undefined;
