@@ -36,12 +36,14 @@ Clearline is running (Node ${process.version}); logs in ${platform.logDirectory}
   gateway   ${gatewayUrl}      analytics http://127.0.0.1:${platform.ports.analytics}
   health    ${gatewayUrl}/health/ready      metrics ${gatewayUrl}/metrics
 
-Demo wallet '${DEMO.payerAccountId}' holds 1000.00 EUR. Send a first payment of 12.50 EUR:
+Demo wallet '${DEMO.payerAccountId}' holds 1000.00 EUR. Send a first payment of 12.50 EUR (every
+request is signed; tools/signed-curl.mjs signs with the e_wallet channel's development key, which
+opened the demo wallet; see docs/security.md):
 
-  curl -s -X POST ${gatewayUrl}/v1/payments -H 'content-type: application/json' -H "idempotency-key: $(uuidgen 2>/dev/null || date +%s%N)" -d '${example}'
+  node tools/signed-curl.mjs POST ${gatewayUrl}/v1/payments '${example}'
 
 then follow it (use the paymentId from the answer):
 
-  curl -s ${gatewayUrl}/v1/payments/<paymentId>
+  node tools/signed-curl.mjs GET ${gatewayUrl}/v1/payments/<paymentId>
 
 Press Ctrl-C to stop.`);

@@ -5,12 +5,14 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
+import { authenticatedClientOf } from './authenticated-client.js';
 import {
   AccountCommandAcceptedView, AccountView, BalanceView, HistoryPageView, TransferAcceptedView, TransfersPageView,
 } from './api-responses.js';
 import { CommandSender } from './command-sender.js';
 import { correlationIdOf } from './correlation.middleware.js';
 import { BalanceQuery, EmptyRequest, ModifyAccountRequest, OpenAccountRequest, openingTermsProblem, PageQuery, TransfersQuery } from './ledger-requests.dto.js';
+import { ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { CreateTransferRequest, IDENTIFIER, IDENTIFIER_PROPERTY } from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
@@ -31,10 +33,12 @@ type AccountCommand = Extract<ContractType, 'ModifyAccount' | 'FreezeAccount' | 
 /** Ledger accounts and transfers: commands go to the ledger over Kafka, reads come from analytics. */
 @ApiTags('accounts and transfers')
 @Controller('v1')
+@ObjectAccess()
 export class AccountsController {
   constructor(
     private readonly commands: CommandSender,
     private readonly readModels: ReadModelClient,
+    private readonly ownership: OwnershipRegistry,
   ) {}
 
   @Post('accounts')
@@ -45,11 +49,13 @@ export class AccountsController {
     const problem = openingTermsProblem(body);
     if (problem !== undefined) throw new ProblemException(400, 'invalid-account-terms', 'Invalid account terms', problem);
     const correlationId = correlationIdOf(request);
+    await this.claimAccount(body.accountId, authenticatedClientOf(request).client, correlationId);
     await this.commands.send('OpenAccount', { ...body }, correlationId);
     return { accountId: body.accountId, command: 'OpenAccount', status: 'opening', correlationId, links: { self: `/v1/accounts/${body.accountId}` } };
   }
 
   @Patch('accounts/:accountId')
+  @OwnedBy('account', 'accountId')
   @IdempotentCommand()
   @ApiOperation({ summary: "Change an account's limits or metadata", description: 'ModifyAccount to the ledger. Give at least one field; metadata replaces the whole map.' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
@@ -62,6 +68,7 @@ export class AccountsController {
   }
 
   @Post('accounts/:accountId/freeze')
+  @OwnedBy('account', 'accountId')
   @IdempotentCommand()
   @ApiOperation({ summary: 'Freeze an account', description: 'FreezeAccount to the ledger: no money moves into or out of it until it is unfrozen (voids and expiries still release holds).' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
@@ -72,6 +79,7 @@ export class AccountsController {
   }
 
   @Post('accounts/:accountId/unfreeze')
+  @OwnedBy('account', 'accountId')
   @IdempotentCommand()
   @ApiOperation({ summary: 'Unfreeze an account', description: 'UnfreezeAccount to the ledger: a frozen account moves money again.' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
@@ -82,6 +90,7 @@ export class AccountsController {
   }
 
   @Post('accounts/:accountId/close')
+  @OwnedBy('account', 'accountId')
   @IdempotentCommand()
   @ApiOperation({ summary: 'Close an account', description: 'CloseAccount to the ledger: refused (and logged by the ledger) unless the balance is zero with no open holds; its history stays.' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
@@ -92,6 +101,7 @@ export class AccountsController {
   }
 
   @Get('accounts/:accountId')
+  @OwnedBy('account', 'accountId')
   @ApiOperation({ summary: 'An account now: terms, status and balances' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
   @ApiOkResponse({ type: AccountView })
@@ -101,6 +111,7 @@ export class AccountsController {
   }
 
   @Get('accounts/:accountId/balance')
+  @OwnedBy('account', 'accountId')
   @ApiOperation({
     summary: 'Balances now, as of a time, or as of a global position',
     description: 'Without a query: now. asOf: after every balance change visible at that instant. position: after every balance change at or below that global position. Not both.',
@@ -116,6 +127,7 @@ export class AccountsController {
   }
 
   @Get('accounts/:accountId/history')
+  @OwnedBy('account', 'accountId')
   @ApiOperation({ summary: "An account's balance changes, newest first", description: 'Pages of up to `limit` entries; follow links.next (or pass page.nextCursor as cursor) for older ones.' })
   @ApiParam(ACCOUNT_ID_PARAMETER)
   @ApiOkResponse({ type: HistoryPageView })
@@ -129,6 +141,9 @@ export class AccountsController {
   @ApiOperation({ summary: 'Move money from one account to another', description: 'PostTransfer to the ledger; its outcome is read with GET /v1/transfers?correlationId=.' })
   @ApiResponse({ status: 202, type: TransferAcceptedView })
   async transfer(@Body() body: CreateTransferRequest, @Req() request: Request): Promise<TransferAcceptedView> {
+    if (!(await this.ownership.owns(authenticatedClientOf(request).client, 'account', body.debitAccountId))) {
+      throw new ProblemException(422, 'debit-account-not-owned', 'Debit account not usable', 'debitAccountId must be an account this client opened.');
+    }
     const correlationId = correlationIdOf(request);
     const transferId = body.transferId ?? randomUUID();
     await this.commands.send('PostTransfer', { ...body, transferId, amount: { ...body.amount } }, correlationId);
@@ -140,7 +155,27 @@ export class AccountsController {
   @ApiOkResponse({ type: TransfersPageView })
   @ApiProblems(...READ_PROBLEMS)
   async transfers(@Query() query: TransfersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const client = authenticatedClientOf(request);
+    if (client.role !== 'analyst' && !(await this.ownership.owns(client.client, 'correlation', query.correlationId))) {
+      throw new ProblemException(404, 'correlation-not-found', 'Correlation id not found', 'No command of this client carried this correlation id.');
+    }
     this.pass(response, await this.readModels.get('/transfers', correlationIdOf(request), { correlationId: query.correlationId, limit: query.limit, cursor: query.cursor }));
+  }
+
+  /**
+   * Makes the account the client's before OpenAccount is sent. An id another client holds, or one
+   * the read model already knows without an owner here (opened over Kafka directly), is a 409: the
+   * client chose the id, so a clash must be told, and it is told the same way for both.
+   */
+  private async claimAccount(accountId: string, client: string, correlationId: string): Promise<void> {
+    const taken = () => new ProblemException(409, 'account-id-taken', 'Account id taken', 'An account with this id exists or is being opened; choose another id.');
+    const owner = await this.ownership.ownerOf('account', accountId);
+    if (owner === client) return;
+    if (owner !== null) throw taken();
+    const existing = await this.readModels.get(`/accounts/${accountId}`, correlationId);
+    if (existing.status === 200) throw taken();
+    if (existing.status !== 404) throw new ProblemException(503, 'read-model-unavailable', 'Read model unavailable', 'The gateway could not check whether the account id is free; retry with the same Idempotency-Key.');
+    if ((await this.ownership.claim('account', accountId, client)) === 'taken') throw taken();
   }
 
   private async sendAccountCommand<Type extends AccountCommand>(type: Type, data: DataOf<Type>, request: Request): Promise<AccountCommandAcceptedView> {

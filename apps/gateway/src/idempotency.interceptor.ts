@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, type Observable } from 'rxjs';
+import { authenticatedClientOf } from './authenticated-client.js';
 import { CardTokenizer } from './card-tokenizer.js';
 import { withoutCardSecrets } from './payment-sources.js';
 
@@ -43,7 +44,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = request.header(IDEMPOTENCY_HEADER);
     if (!key) throw new ProblemException(400, 'idempotency-key-missing', 'Idempotency-Key header required', 'Every POST needs an Idempotency-Key header (for example a uuid) so that a retry cannot act twice.');
     if (!ACCEPTABLE_KEY.test(key)) throw new ProblemException(400, 'idempotency-key-invalid', 'Invalid Idempotency-Key', 'The key must be 1-255 printable ASCII characters.');
-    const recordKey = `gateway:idempotency:${request.method}:${request.path}:${key}`;
+    // Keys are per client: two channels may pick the same key without ever seeing each other's answer.
+    const recordKey = `gateway:idempotency:${authenticatedClientOf(request).client}:${request.method}:${request.path}:${key}`;
     const requestHash = hashRequest(request, (cardNumber) => this.cards.fingerprintOf(cardNumber));
 
     const claimed = await this.redis.set(recordKey, JSON.stringify({ state: 'in_progress', requestHash } satisfies IdempotencyRecord), 'EX', RETENTION_SECONDS, 'NX');

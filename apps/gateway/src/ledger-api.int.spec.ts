@@ -8,27 +8,19 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { ALL_TOPICS, Topics } from '@clearline/contracts';
+import { ALL_TOPICS, DEVELOPMENT_CHANNEL_CREDENTIALS, Topics } from '@clearline/contracts';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, silentLogger } from '@clearline/messaging';
 import { createServiceApp } from '@clearline/service-runtime';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signedCall, type Answer, type CallOptions } from './signed-fetch.test-kit.js';
 
 jest.setTimeout(60_000);
 
 const run = randomUUID().slice(0, 8);
 const accountId = `gw-${run}-wallet`;
-
-interface Answer {
-  status: number;
-  contentType: string;
-  headers: Headers;
-  // The API's JSON, asserted on by shape.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
 
 interface Forwarded {
   url: string;
@@ -44,15 +36,9 @@ let baseUrl: string;
 let listener: Consumer;
 const commands: { type: string; data: Record<string, unknown>; correlationId: string }[] = [];
 
-async function call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...options.headers },
-    ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+/** Signed as the e_wallet channel, which opens (and so owns) `accountId` first; `analyst` reads anything. */
+const call = (method: string, path: string, options: CallOptions = {}): Promise<Answer> => signedCall(baseUrl, method, path, options);
+const analyst = { credentials: DEVELOPMENT_CHANNEL_CREDENTIALS.analyst };
 
 const command = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   call(method, path, { body, headers: { 'idempotency-key': randomUUID(), ...headers } });
@@ -98,10 +84,13 @@ beforeAll(async () => {
   });
 
   const { AppModule } = await import('./app.module.js');
-  const { serveOpenApiDocument } = await import('./openapi.js');
-  gateway = await createServiceApp(AppModule, { configure: serveOpenApiDocument });
+  const { GATEWAY_APP_OPTIONS } = await import('./gateway-app.js');
+  gateway = await createServiceApp(AppModule, GATEWAY_APP_OPTIONS);
   await gateway.listen(0, '127.0.0.1');
   baseUrl = await gateway.getUrl();
+  // Object-level authorization: only the channel that opened the account may command or read it.
+  const opened = await command('POST', '/v1/accounts', { accountId, ownerId: 'merchant-7', kind: 'merchant', currency: 'EUR' });
+  expect(opened.status).toBe(202);
 });
 
 afterAll(async () => {
@@ -205,13 +194,15 @@ describe('ledger reads', () => {
     const history = await call('GET', `/v1/accounts/${accountId}/history?limit=2&cursor=cDo0`);
     expect(history).toMatchObject({ status: 200, body: { links: { next: '/v1/accounts/x/history?limit=2&cursor=cDo0' } } });
     expect(forwarded[forwarded.length - 1]!.url).toBe(`/accounts/${accountId}/history?limit=2&cursor=cDo0`);
-    const transfers = await call('GET', `/v1/transfers?correlationId=corr-${run}&limit=10`);
+    // Analysts read every correlation id (a channel only those of its own commands).
+    const transfers = await call('GET', `/v1/transfers?correlationId=corr-${run}&limit=10`, analyst);
     expect(transfers).toMatchObject({ status: 200, body: { transfers: [] } });
     expect(forwarded[forwarded.length - 1]!.url).toBe(`/transfers?correlationId=corr-${run}&limit=10`);
   });
 
   it("passes analytics' problems through as they are", async () => {
-    const answer = await call('GET', `/v1/accounts/gw-${run}-nobody/history`);
+    // An analyst, since a channel asking for an account it does not own gets the gateway's own 404.
+    const answer = await call('GET', `/v1/accounts/gw-${run}-nobody/history`, analyst);
     expect(answer).toMatchObject({ status: 404, contentType: expect.stringContaining('application/problem+json'), body: { type: 'urn:clearline:problem:account-not-found' } });
   });
 

@@ -1,5 +1,5 @@
 import { bootstrapService } from '@clearline/service-runtime';
 import { AppModule } from './app.module.js';
-import { serveOpenApiDocument } from './openapi.js';
+import { GATEWAY_APP_OPTIONS } from './gateway-app.js';
 
-await bootstrapService(AppModule, { configure: serveOpenApiDocument });
+await bootstrapService(AppModule, GATEWAY_APP_OPTIONS);

@@ -25,6 +25,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
+import { signedCall, type Answer, type CallOptions } from './signed-fetch.test-kit.js';
 
 jest.setTimeout(60_000);
 
@@ -40,16 +41,6 @@ const CVV = '731';
  */
 const PROBE: CardDataProbe = { forbidden: [...panRenderings(PAN), ...panRenderings(OTHER_PAN), MISTYPED_PAN, `"${CVV}"`, `:${CVV},`, `:${CVV}}`] };
 const logFile = join(tmpdir(), `clearline-gateway-payments-${run}.log`);
-
-interface Answer {
-  status: number;
-  contentType: string;
-  headers: Headers;
-  text: string;
-  // The API's JSON, asserted on by shape.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
 
 interface KafkaRecord {
   type: string;
@@ -69,16 +60,12 @@ const consoleTexts: string[] = [];
 const commands: KafkaRecord[] = [];
 const idempotencyKeys: string[] = [];
 const tokens: string[] = [];
+/** A payment the signing channel owns, for the lifecycle routes (the payments service is not running to create one). */
+const ownedPaymentId = randomUUID();
 
-async function call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...options.headers },
-    ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
-  });
-  const text = await response.text();
-  const contentType = response.headers.get('content-type') ?? '';
-  const answer = { status: response.status, contentType, headers: response.headers, text, body: text && contentType.includes('json') ? JSON.parse(text) : text };
+/** Signed as the e_wallet channel's development key (the owner of the payer account and of `ownedPaymentId`). */
+async function call(method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const answer = await signedCall(baseUrl, method, path, options);
   answers.push(answer);
   return answer;
 }
@@ -134,8 +121,14 @@ beforeAll(async () => {
   await joined;
 
   redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+  // What the gateway records when this channel opens the payer account and creates a payment
+  // (proven in security-api.int.spec.ts); written directly since no ledger or analytics runs here.
+  const client = 'e_wallet';
+  await redis.set(`gateway:owner:account:payer-${run}`, client);
+  await redis.set(`gateway:owner:payment:${ownedPaymentId}`, client);
   const { AppModule } = await import('./app.module.js');
-  gateway = await createServiceApp(AppModule);
+  const { GATEWAY_APP_OPTIONS } = await import('./gateway-app.js');
+  gateway = await createServiceApp(AppModule, GATEWAY_APP_OPTIONS);
   await gateway.listen(0, '127.0.0.1');
   baseUrl = await gateway.getUrl();
 });
@@ -197,7 +190,7 @@ describe('card payments', () => {
     const otherCard = await command('/v1/payments', cardPayment({ number: OTHER_PAN }), key);
     expect(otherCard).toMatchObject({ status: 422, body: { type: 'urn:clearline:problem:idempotency-key-reused' } });
     // The record is a hash of the request (card number fingerprinted, CVV left out) and the first answer.
-    const record = JSON.parse((await redis.get(`gateway:idempotency:POST:/v1/payments:${key}`))!);
+    const record = JSON.parse((await redis.get(`gateway:idempotency:e_wallet:POST:/v1/payments:${key}`))!);
     expect(record).toEqual({ state: 'completed', requestHash: expect.stringMatching(/^[0-9a-f]{64}$/), status: 202, body: first.body });
   });
 
@@ -271,7 +264,7 @@ describe('e-wallet and mobile money payments', () => {
 });
 
 describe('payment lifecycle commands', () => {
-  const paymentId = randomUUID();
+  const paymentId = ownedPaymentId;
 
   it.each<[string, string, unknown, Record<string, unknown>]>([
     ['capture (partial)', 'CapturePayment', { amount: { amountMinor: '700', currency: 'EUR' } }, { amount: { amountMinor: '700', currency: 'EUR' } }],
@@ -331,7 +324,7 @@ describe('no card data anywhere (PCI DSS)', () => {
   it('in the HTTP answers, the Kafka messages, the Redis records, the log file and the console', async () => {
     // A last command, so every earlier message has reached the listener (same topic, and it waits for it).
     const last = `gw-${randomUUID()}`;
-    await command(`/v1/payments/${randomUUID()}/void`, undefined, undefined, last);
+    await command(`/v1/payments/${ownedPaymentId}/void`, undefined, undefined, last);
     await commandOn('VoidPayment', last);
     expect(tokens.length).toBeGreaterThanOrEqual(3);
 

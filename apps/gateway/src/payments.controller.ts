@@ -6,6 +6,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
+import { authenticatedClientOf } from './authenticated-client.js';
 import { PaymentAcceptedView, PaymentCommandAcceptedView, PaymentView } from './api-responses.js';
 import { CardTokenizer } from './card-tokenizer.js';
 import { CommandSender } from './command-sender.js';
@@ -13,6 +14,7 @@ import { commandIdFor, refundIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
 import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
 import { EmptyRequest } from './ledger-requests.dto.js';
+import { ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { cardProblem, paymentSourceProblem } from './payment-sources.js';
 import {
   CapturePaymentRequest, CreatePaymentRequest, RefundPaymentRequest, ReviewPaymentRequest, type AmountDto, type CardDetailsDto,
@@ -44,11 +46,13 @@ const money = (amount: AmountDto): WireMoney => ({ amountMinor: amount.amountMin
 
 @ApiTags('payments')
 @Controller('v1/payments')
+@ObjectAccess()
 export class PaymentsController {
   constructor(
     private readonly commands: CommandSender,
     private readonly readModels: ReadModelClient,
     private readonly cards: CardTokenizer,
+    private readonly ownership: OwnershipRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -73,7 +77,15 @@ export class PaymentsController {
   async create(@Body() body: CreatePaymentRequest, @Req() request: Request): Promise<PaymentAccepted> {
     const sourceProblem = paymentSourceProblem(body);
     if (sourceProblem !== undefined) throw new ProblemException(400, 'invalid-payment-source', 'Invalid payment source', sourceProblem);
+    const { client } = authenticatedClientOf(request);
+    // The payer's account is debited: only its owner may pay from it. The same answer whether it
+    // belongs to another channel or does not exist, so the refusal reveals nothing.
+    if (!(await this.ownership.owns(client, 'account', body.payerAccountId))) {
+      throw new ProblemException(422, 'payer-account-not-owned', 'Payer account not usable', 'payerAccountId must be an account this client opened.');
+    }
     const paymentId = randomUUID();
+    // Recorded before the command is sent: the payment is the client's from its first event on.
+    await this.ownership.claim('payment', paymentId, client);
     const correlationId = correlationIdOf(request);
     const card = body.card === undefined ? undefined : await this.tokenize(body.card, correlationId);
     const data: RequestPaymentData = {
@@ -103,6 +115,7 @@ export class PaymentsController {
   }
 
   @Get(':paymentId')
+  @OwnedBy('payment', 'paymentId')
   @ApiOperation({ summary: 'A payment: status, risk assessment, decline reason and lifecycle times' })
   @ApiParam({ name: 'paymentId', schema: { type: 'string', format: 'uuid' } })
   @ApiOkResponse({ type: PaymentView })
@@ -117,6 +130,7 @@ export class PaymentsController {
   }
 
   @Post(':paymentId/capture')
+  @OwnedBy('payment', 'paymentId')
   @IdempotentCommand()
   @ApiOperation({
     summary: 'Capture an authorized payment, in full or in part',
@@ -133,6 +147,7 @@ export class PaymentsController {
   }
 
   @Post(':paymentId/void')
+  @OwnedBy('payment', 'paymentId')
   @IdempotentCommand()
   @ApiOperation({ summary: 'Void an authorized, uncaptured payment', description: 'VoidPayment to the payments service: the authorization (hold) is released in full.' })
   @ApiParam(PAYMENT_ID_PARAMETER)
@@ -143,6 +158,7 @@ export class PaymentsController {
   }
 
   @Post(':paymentId/refunds')
+  @OwnedBy('payment', 'paymentId')
   @IdempotentCommand()
   @ApiOperation({
     summary: 'Refund part or all of a captured payment',
@@ -157,6 +173,7 @@ export class PaymentsController {
   }
 
   @Post(':paymentId/review')
+  @OwnedBy('payment', 'paymentId')
   @IdempotentCommand()
   @ApiOperation({ summary: "An analyst's decision on a payment in review", description: 'ReviewPayment to the payments service: approve (the payment is authorized) or decline it.' })
   @ApiParam(PAYMENT_ID_PARAMETER)

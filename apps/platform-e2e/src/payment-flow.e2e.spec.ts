@@ -2,7 +2,8 @@
 // Redis: a signed-off payment goes gateway -> payments -> risk -> ledger (hold, capture) -> settlement
 // (a batch closed by the schedule, short here: its net paid to the merchant's settlement account, its
 // fee to fee revenue), money balances to the minor unit, the correlation id reaches the settlement event, and bad input
-// and retries get the answers a channel relies on.
+// and retries get the answers a channel relies on. Every gateway request is signed (gatewayClient signs
+// as the e_wallet channel's development key, which opens the accounts and so may pay from them).
 import { jest } from '@jest/globals';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -184,6 +185,12 @@ describe('a retried request', () => {
 });
 
 describe('bad input at the gateway', () => {
+  it('without a signature gets a 401 problem', async () => {
+    const response = await fetch(`http://127.0.0.1:${platform.ports.gateway}/v1/payments/${randomUUID()}`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { type: string }).type).toBe('urn:clearline:problem:missing-signature');
+  });
+
   it('without an Idempotency-Key gets a 400 problem', async () => {
     const response = await gateway.request('POST', '/v1/payments', paymentBody('100'));
     expect(response.status).toBe(400);

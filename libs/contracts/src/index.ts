@@ -10,3 +10,4 @@ export * from './schema.js';
 export * from './settlement.js';
 export * from './topics.js';
 export * from './canonical-json.js';
+export * from './channel-signature.js';

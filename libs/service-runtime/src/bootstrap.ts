@@ -14,6 +14,11 @@ export interface ServiceAppOptions {
    * gateway's OpenAPI document), so the common setup stays in one place.
    */
   configure?: (app: NestExpressApplication) => void | Promise<void>;
+  /**
+   * Keep each JSON body's bytes as `request.rawBody`: the gateway verifies request signatures over
+   * the body exactly as sent, which re-serialising the parsed JSON could not reproduce.
+   */
+  rawBody?: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ export interface ServiceAppOptions {
  */
 export async function createServiceApp(rootModule: Type<unknown>, options: ServiceAppOptions = {}): Promise<NestExpressApplication> {
   // The JSON body parser is registered below with a size bound, so Nest's default one is off.
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { bufferLogs: true, bodyParser: false, rawBody: options.rawBody ?? false });
   const logger = app.get<Logger>(LOGGER);
   app.useLogger(new NestPinoLogger(logger));
   app.useGlobalFilters(new ProblemDetailsFilter(logger));

@@ -1,6 +1,8 @@
 // A small HTTP client for the gateway's API, shared by `npm start`'s demo seeding and the
-// end-to-end tests: JSON in and out, an Idempotency-Key on every POST, polling with a deadline.
-import { randomUUID } from 'node:crypto';
+// end-to-end tests: JSON in and out, every request signed (docs/security.md), an Idempotency-Key on
+// every POST, polling with a deadline.
+import { DEVELOPMENT_CHANNEL_CREDENTIALS, signatureHeaders, type ChannelCredentials } from '@clearline/contracts';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 export interface GatewayResponse {
   status: number;
@@ -18,16 +20,33 @@ export interface GatewayClient {
   waitFor(path: string, done: (response: GatewayResponse) => boolean, timeoutMs?: number): Promise<GatewayResponse>;
 }
 
-export function gatewayClient(baseUrl: string): GatewayClient {
+/**
+ * The signature headers for one request to `url` (path and query taken from the URL as it will be
+ * sent), with the current time and a fresh nonce: a retry must be signed again.
+ */
+export function signedHeaders(credentials: ChannelCredentials, method: string, url: URL, body?: string): Record<string, string> {
+  return signatureHeaders(credentials, {
+    method,
+    pathWithQuery: `${url.pathname}${url.search}`,
+    timestampSeconds: Math.floor(Date.now() / 1000),
+    nonce: randomBytes(18).toString('base64url'),
+    ...(body === undefined ? {} : { body }),
+  });
+}
+
+/** Signs as the e_wallet channel's public development key unless given other credentials. */
+export function gatewayClient(baseUrl: string, credentials: ChannelCredentials = DEVELOPMENT_CHANNEL_CREDENTIALS.e_wallet): GatewayClient {
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayResponse> {
-    const response = await fetch(new URL(path, baseUrl), {
+    const url = new URL(path, baseUrl);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const response = await fetch(url, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...signedHeaders(credentials, method, url, text), ...headers },
+      body: text,
       signal: AbortSignal.timeout(10_000),
     });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    const answer = await response.text();
+    return { status: response.status, headers: response.headers, body: answer ? JSON.parse(answer) : undefined };
   }
   return {
     request,
