@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { canonicalJson, deriveMessageId, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
-import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
+import { aggregateStream, PostgresEventStore, WrongExpectedVersionError } from '@clearline/event-store';
 import { PermanentMessageError } from '@clearline/messaging';
 import {
   decidePayment, decidePaymentProcess, evolvePayment, initialPaymentState, PAYMENT_EVENT_TYPES, PaymentStateError,
-  type PaymentCommand, type PaymentEvent, type PaymentLifecycleCommand, type PaymentState, type PaymentTimeouts, type ProcessContext,
+  type CallConnectorData, type ConnectorCallCompletedData, type PaymentCommand, type PaymentEvent, type PaymentLifecycleCommand, type PaymentState, type PaymentTimeouts, type ProcessContext,
   type ProcessInput, type ProcessOutput, type TimerCommand,
 } from '@clearline/payments-domain';
 import { eventsCausedBy, LOGGER, type Logger } from '@clearline/service-runtime';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { deleteConnectorCall, lockConnectorCall, recordConnectorCalls, type ClaimedConnectorCall } from './connector-call-tables.js';
 import { applyTimerCommands, completeTimeout, paymentOfHold, recordPaymentHolds } from './payment-tables.js';
 import { PAYMENT_TIMEOUTS } from './payments.tokens.js';
 
@@ -16,12 +17,16 @@ const PRODUCER = 'payments';
 /** A bound on the chain input -> command -> event -> command within one message; the lifecycle needs 3. */
 const MAX_REACTIONS_PER_MESSAGE = 8;
 
-/** What one message decided: records for the payment stream (events and ledger commands), timers, alerts. */
+/** What one message decided: records for the payment stream (events, ledger commands, connector calls), timers, alerts. */
 interface Decision {
   records: { type: string; data: unknown }[];
   timers: TimerCommand[];
+  calls: CallConnectorData[];
   alerts: { reasonCode: string; detail: string }[];
 }
+
+/** Attempts to record a connector call's result when another writer appended to the payment meanwhile. */
+const MAX_COMPLETION_ATTEMPTS = 5;
 
 /** How the first commands of a message are found: from the state, and what to do when the payment refuses one. */
 interface Start {
@@ -82,9 +87,47 @@ export class PaymentProcessor {
       case 'TransferReversalRejected':
         // A refund reverses the payment's captured hold, named by its id.
         return this.reactForHold(envelope.data.originalTransferId, { type: envelope.type, data: envelope.data } as ProcessInput, envelope, client);
+      case 'TransferPosted':
+      case 'TransferRejected':
+        // External rails book captures and refunds as transfers; the index knows the ones payments asked for.
+        return this.reactForHold(envelope.data.transferId, { type: envelope.type, data: envelope.data } as ProcessInput, envelope, client);
       default:
         // Other messages on the topics payments reads (accounts, transfers) are not about payments.
         return;
+    }
+  }
+
+  /**
+   * Records a connector call's result on its payment (every attempt, and what the process makes of
+   * it) and deletes the call's row, in one transaction of its own; a call whose row is gone was
+   * recorded by an earlier run and is left alone. Another writer appending to the payment meanwhile
+   * makes it decide again on the new state (bounded).
+   */
+  async completeConnectorCall(pool: Pool, claimed: ClaimedConnectorCall, completed: ConnectorCallCompletedData): Promise<void> {
+    const { call } = claimed;
+    const cause: MessageEnvelope = {
+      id: deriveMessageId(call.callId, 'completed'),
+      type: 'ConnectorCallCompleted',
+      schemaVersion: 1,
+      data: { paymentId: call.paymentId },
+      metadata: { correlationId: claimed.correlationId, causationId: call.callId, occurredAt: new Date().toISOString(), producer: PRODUCER },
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        if (await lockConnectorCall(client, call.callId)) {
+          await this.react(call.paymentId, { type: 'ConnectorCallCompleted', data: completed }, cause, client);
+          await deleteConnectorCall(client, call.callId);
+        }
+        await client.query('commit');
+        return;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        if (!(error instanceof WrongExpectedVersionError) || attempt >= MAX_COMPLETION_ATTEMPTS) throw error;
+      } finally {
+        client.release();
+      }
     }
   }
 
@@ -109,7 +152,7 @@ export class PaymentProcessor {
     });
     if (start.guard && !start.guard(loaded.state)) return;
     const context: ProcessContext = { newHoldId: deriveMessageId(cause.id, 'hold'), now: new Date().toISOString(), timeouts: this.timeouts };
-    const decision: Decision = { records: [], timers: [], alerts: [] };
+    const decision: Decision = { records: [], timers: [], calls: [], alerts: [] };
     const commands = start.commands(loaded.state, context);
     if (input !== undefined) commands.push(...this.route(decidePaymentProcess(input, loaded.state, context), decision));
     this.decideAll(commands, loaded.state, context, cause, start.onRefusal, decision);
@@ -119,6 +162,7 @@ export class PaymentProcessor {
       await recordPaymentHolds(client, paymentId, holdsAskedFor(decision.records));
     }
     await applyTimerCommands(client, paymentId, cause.metadata.correlationId, decision.timers);
+    await recordConnectorCalls(client, cause.metadata.correlationId, decision.calls);
     if (decision.records.length > 0) {
       this.logger.info({ paymentId, recorded: decision.records.map((record) => record.type), correlationId: cause.metadata.correlationId }, 'payment advanced');
     }
@@ -179,6 +223,11 @@ export class PaymentProcessor {
         case 'operator':
           decision.alerts.push(output.alert);
           break;
+        case 'connector':
+          // Recorded on the stream (what was asked, for the audit trail) and as a row the executor runs.
+          decision.records.push({ type: 'CallConnector', data: output.call });
+          decision.calls.push(output.call);
+          break;
         default: {
           const unreachable: never = output;
           throw new Error(`unknown process output ${JSON.stringify(unreachable)}`);
@@ -217,9 +266,16 @@ function lifecycleCommandOf(
   }
 }
 
-/** The holds this decision asks the ledger for: the index must know them before the ledger answers. */
+/**
+ * The holds and transfers this decision asks the ledger for (an external rail's bookings): the index
+ * must know them before the ledger answers.
+ */
 function holdsAskedFor(records: readonly { type: string; data: unknown }[]): string[] {
-  return records.filter((record) => record.type === 'PaymentAuthorizationStarted').map((record) => (record.data as { holdId: string }).holdId);
+  return records.flatMap((record) => {
+    if (record.type === 'PaymentAuthorizationStarted') return [(record.data as { holdId: string }).holdId];
+    if (record.type === 'PostTransfer') return [(record.data as { transferId: string }).transferId];
+    return [];
+  });
 }
 
 /** A RequestPayment for a payment that exists is a repeat when it asks for the same thing; else a conflict. */

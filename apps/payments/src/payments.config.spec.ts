@@ -5,9 +5,9 @@ import { ConfigurationError } from '@clearline/service-runtime';
 import { paymentTimeouts, settlementSettings, settlementWindowEnd, timeoutSchedulerSettings } from './payments.config.js';
 
 describe('payments configuration', () => {
-  it('defaults to the documented timeouts: risk 5 s, review 24 h, ledger 30 s with 3 sends', () => {
+  it('defaults to the documented timeouts: risk 5 s, review 24 h, ledger 30 s with 3 sends, connector 30 s', () => {
     expect(paymentTimeouts({})).toEqual(DEFAULT_PAYMENT_TIMEOUTS);
-    expect(DEFAULT_PAYMENT_TIMEOUTS).toEqual({ riskAnswerMs: 5_000, reviewMs: 86_400_000, ledgerAnswerMs: 30_000, ledgerMaxSends: 3 });
+    expect(DEFAULT_PAYMENT_TIMEOUTS).toEqual({ riskAnswerMs: 5_000, reviewMs: 86_400_000, ledgerAnswerMs: 30_000, ledgerMaxSends: 3, connectorAnswerMs: 30_000 });
     expect(timeoutSchedulerSettings({})).toEqual({ intervalMs: 1_000, batchSize: 100, requestQuietMs: 30_000 });
   });
 

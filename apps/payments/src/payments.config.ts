@@ -6,7 +6,7 @@ const HOUR_MS = 3_600_000;
 
 /**
  * How long the payment process waits for each answer, read once at boot from PAYMENTS_RISK_TIMEOUT_MS,
- * PAYMENTS_REVIEW_TIMEOUT_MS, PAYMENTS_LEDGER_TIMEOUT_MS and PAYMENTS_LEDGER_MAX_SENDS (defaults:
+ * PAYMENTS_REVIEW_TIMEOUT_MS, PAYMENTS_LEDGER_TIMEOUT_MS, PAYMENTS_LEDGER_MAX_SENDS and PAYMENTS_CONNECTOR_TIMEOUT_MS (defaults:
  * docs/payments.md); a bad value stops the service.
  */
 export function paymentTimeouts(environment: NodeJS.ProcessEnv = process.env): PaymentTimeouts {
@@ -15,6 +15,7 @@ export function paymentTimeouts(environment: NodeJS.ProcessEnv = process.env): P
     reviewMs: boundedInteger(environment, 'PAYMENTS_REVIEW_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.reviewMs, 1_000, 30 * 24 * HOUR_MS),
     ledgerAnswerMs: boundedInteger(environment, 'PAYMENTS_LEDGER_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.ledgerAnswerMs, 100, HOUR_MS),
     ledgerMaxSends: boundedInteger(environment, 'PAYMENTS_LEDGER_MAX_SENDS', DEFAULT_PAYMENT_TIMEOUTS.ledgerMaxSends, 1, 10),
+    connectorAnswerMs: boundedInteger(environment, 'PAYMENTS_CONNECTOR_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.connectorAnswerMs, 1_000, HOUR_MS),
   };
 }
 
@@ -63,7 +64,8 @@ export function settlementWindowEnd(at: Date, intervalMs: number): Date {
   return new Date((Math.floor(at.getTime() / intervalMs) + 1) * intervalMs);
 }
 
-function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** An integer variable in min..max, or the fallback when unset; anything else stops the service with the variable named. */
+export function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const text = environment[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);

@@ -188,6 +188,20 @@ describe('ConnectorSimulator', () => {
       expect(await call(subject.void({ idempotencyKey: 'v2', paymentId: 'pay-1', authorizationReference: 'nope' }, noSignal))).toEqual(declined(SimulatorCodes.authorizationNotFound));
     });
 
+    it('with trustTwinAuthorizations, captures, refunds and voids an authorization its twin (same id and seed) made', async () => {
+      const { subject: twin, call: callTwin } = simulator();
+      const reference = await authorized(twin, callTwin);
+      const { subject, call } = simulator({ trustTwinAuthorizations: true });
+      const capture = (key: string, amountMinor: bigint) => subject.capture({ idempotencyKey: key, paymentId: 'pay-1', authorizationReference: reference, amount: eur(amountMinor) }, noSignal);
+      expect((await call(capture('c1', 4_000n))).outcome).toBe('approved');
+      expect((await call(subject.refund({ idempotencyKey: 'r1', paymentId: 'pay-1', authorizationReference: reference, amount: eur(4_000n) }, noSignal))).outcome).toBe('approved');
+      expect((await call(subject.void({ idempotencyKey: 'v1', paymentId: 'pay-2', authorizationReference: 'card-sim_auth_0123456789abcdef0123' }, noSignal))).outcome).toBe('approved');
+      // Only references of its own connector id; without the option, the twin's authorization is unknown.
+      expect(await call(subject.void({ idempotencyKey: 'v2', paymentId: 'pay-1', authorizationReference: 'other_auth_0123' }, noSignal))).toEqual(declined(SimulatorCodes.authorizationNotFound));
+      const { subject: strict, call: callStrict } = simulator();
+      expect(await callStrict(strict.capture({ idempotencyKey: 'c1', paymentId: 'pay-1', authorizationReference: reference, amount: eur(1n) }, noSignal))).toEqual(declined(SimulatorCodes.authorizationNotFound));
+    });
+
     it('refuses a source of another rail', async () => {
       const { subject, call } = simulator();
       expect(await call(subject.authorize(walletAuthorization(1_000n), noSignal))).toEqual(failed(SimulatorCodes.invalidRequest, false));

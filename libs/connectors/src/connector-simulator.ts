@@ -68,6 +68,14 @@ export interface ConnectorSimulatorOptions {
   readonly hangMs?: number;
   /** Bound on remembered idempotency keys and authorizations; the oldest are forgotten first. */
   readonly maxRecords?: number;
+  /**
+   * A simulator keeps its records in memory, but several service instances (or one restarted) each run
+   * their own twin of a connector (same id and seed), as if a real provider were shared. With this set,
+   * a capture, void or refund naming an authorization of this connector id that this twin never saw is
+   * taken as made by another twin, for the amount asked (its limits are then unknown here). Default false:
+   * `authorization_not_found`.
+   */
+  readonly trustTwinAuthorizations?: boolean;
 }
 
 /** Amount suffixes after ISO 8583 response codes, so a test amount says what it does: 10.51 is insufficient funds. */
@@ -233,8 +241,16 @@ export class ConnectorSimulator implements Connector {
     return { result: approved(reference), lostReply: loseReply || behaviour?.outcome === 'no_reply' };
   }
 
+  /** An authorization another twin made (see trustTwinAuthorizations), remembered from now on; undefined when not trusted. */
+  #twinAuthorization(reference: string, amount: Money, capturedMinor: bigint): Authorization | undefined {
+    if (this.#options.trustTwinAuthorizations !== true || !reference.startsWith(`${this.id}_auth_`)) return undefined;
+    const authorization: Authorization = { amount, capturedMinor, refundedMinor: 0n, voided: false };
+    this.#remember(this.#authorizations, reference, authorization);
+    return authorization;
+  }
+
   #capture(request: CaptureRequest): ConnectorResult {
-    const authorization = this.#authorizations.get(request.authorizationReference);
+    const authorization = this.#authorizations.get(request.authorizationReference) ?? this.#twinAuthorization(request.authorizationReference, request.amount, 0n);
     if (authorization === undefined) return declined(SimulatorCodes.authorizationNotFound);
     if (authorization.amount.currency !== request.amount.currency) return declined(SimulatorCodes.currencyMismatch);
     if (authorization.voided) return declined(SimulatorCodes.authorizationVoided);
@@ -247,6 +263,9 @@ export class ConnectorSimulator implements Connector {
 
   #void(request: VoidRequest): ConnectorResult {
     const authorization = this.#authorizations.get(request.authorizationReference);
+    if (authorization === undefined && this.#options.trustTwinAuthorizations === true && request.authorizationReference.startsWith(`${this.id}_auth_`)) {
+      return approved(this.#reference('void', request.idempotencyKey));
+    }
     if (authorization === undefined) return declined(SimulatorCodes.authorizationNotFound);
     if (authorization.voided) return declined(SimulatorCodes.authorizationVoided);
     if (authorization.capturedMinor > 0n) return declined(SimulatorCodes.alreadyCaptured);
@@ -255,7 +274,9 @@ export class ConnectorSimulator implements Connector {
   }
 
   #refund(request: RefundRequest): ConnectorResult {
-    const authorization = this.#authorizations.get(request.authorizationReference);
+    // A twin's authorization is taken as captured for at least what is refunded.
+    const authorization = this.#authorizations.get(request.authorizationReference)
+      ?? this.#twinAuthorization(request.authorizationReference, request.amount, request.amount.amountMinor);
     if (authorization === undefined) return declined(SimulatorCodes.authorizationNotFound);
     if (authorization.amount.currency !== request.amount.currency) return declined(SimulatorCodes.currencyMismatch);
     if (authorization.refundedMinor + request.amount.amountMinor > authorization.capturedMinor) {

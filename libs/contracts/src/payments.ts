@@ -180,8 +180,11 @@ export const PaymentInReview = defineContract<'PaymentInReview', PaymentInReview
   }),
 });
 
-/** Where a payment was declined: by risk's score, by an analyst's review, or by the ledger (funds). */
-export const DECLINE_STAGES = ['risk', 'review', 'funds'] as const;
+/**
+ * Where a payment was declined: by risk's score, by an analyst's review, by the ledger (funds), or by
+ * an external rail's connector (card issuer, e-wallet or mobile money provider: `connector_declined:<code>`).
+ */
+export const DECLINE_STAGES = ['risk', 'review', 'funds', 'connector'] as const;
 export type DeclineStage = (typeof DECLINE_STAGES)[number];
 
 export interface PaymentDeclinedData {
@@ -195,7 +198,7 @@ export const PaymentDeclined = defineContract<'PaymentDeclined', PaymentDeclined
   kind: 'event',
   schemaVersion: 1,
   topic: Topics.paymentsEvents,
-  description: 'The payment will not be made: declined by risk (or no risk answer in time), by an analyst (or no review in time), or refused by the ledger.',
+  description: 'The payment will not be made: declined by risk (or no risk answer in time), by an analyst (or no review in time), refused by the ledger, or declined by the connector of an external rail.',
   partitionKey: (data) => data.paymentId,
   schema: objectSchema({ paymentId: uuidSchema, stage: enumSchema(DECLINE_STAGES), reasonCode: identifierSchema }),
 });
@@ -332,13 +335,13 @@ export const ReviewPayment = defineContract<'ReviewPayment', ReviewPaymentData>(
 });
 
 /** What a payment can wait for, each with a timeout (docs/payments.md, "Process manager"). */
-export const PAYMENT_WAITS = ['risk', 'review', 'ledger', 'authorization'] as const;
+export const PAYMENT_WAITS = ['risk', 'review', 'ledger', 'authorization', 'connector'] as const;
 export type PaymentWait = (typeof PAYMENT_WAITS)[number];
 
 export interface FirePaymentTimeoutData {
   paymentId: string;
   wait: PaymentWait;
-  /** Names the wait within the payment (`ledger:capture`, `ledger:refund:<refundId>` ...). */
+  /** Names the wait within the payment (`ledger:capture`, `ledger:refund:<refundId>`, `connector:authorize` ...). */
   deadlineId: string;
   /** Which time this deadline elapses (a ledger command is sent again under the same deadline). */
   attempt: number;
@@ -456,7 +459,7 @@ export const RefundFailed = defineContract<'RefundFailed', RefundFailedData>({
 /** Why a lifecycle command was refused (docs/payments.md), beside the ledger's codes for a refused capture. */
 export const PAYMENT_REFUSAL_CODES = [
   'invalid_state', 'payment_not_found', 'duplicate_command_different_body', 'amount_exceeds_authorized',
-  'amount_exceeds_refundable', 'currency_mismatch', 'capture_mode_automatic',
+  'amount_exceeds_refundable', 'currency_mismatch', 'capture_mode_automatic', 'payment_source_missing',
 ] as const;
 export type PaymentRefusalCode = (typeof PAYMENT_REFUSAL_CODES)[number];
 

@@ -1,3 +1,4 @@
+export * from './connector-calls.js';
 export * from './payment.js';
 export * from './payment-process.js';
 export * from './fee-schedule.js';

@@ -1,13 +1,16 @@
-// Proves with fast-check that whatever channels, analysts, the ledger and the timers do, in any order
-// and any number of times, a payment never captures more than it authorized, never refunds more than
-// it captured, reports a running refund total that matches its refunds, and never leaves a terminal state.
+// Proves with fast-check that whatever channels, analysts, the ledger, the connectors and the timers do,
+// in any order and any number of times, a payment (wallet or card rail) never captures more than it
+// authorized, never refunds more than it captured, reports a running refund total that matches its
+// refunds, never leaves a terminal state, and on the card rail captures or refunds only what a
+// connector approved first.
 import fc from 'fast-check';
 import type { PaymentRequestedData, PaymentWait, WireBalances, WireMoney } from '@clearline/contracts';
 import {
   decidePayment, evolvePayment, initialPaymentState, isCaptured, PaymentStateError, TERMINAL_STATUSES,
   type PaymentCommand, type PaymentEvent, type PaymentState,
 } from './payment.js';
-import { decidePaymentProcess, DEFAULT_PAYMENT_TIMEOUTS, type ProcessContext, type ProcessInput } from './payment-process.js';
+import { decidePaymentProcess, DEFAULT_PAYMENT_TIMEOUTS, pendingConnectorCall, type ProcessContext, type ProcessInput } from './payment-process.js';
+import { captureTransferId, type ConnectorCallCompletedData } from './connector-calls.js';
 
 const PAYMENT_ID = '5b0c6f0e-8d1a-5e2b-9c3d-4e5f6a7b8c9d';
 const HOLD_ID = '0f1e2d3c-4b5a-5968-8776-655443322110';
@@ -23,7 +26,8 @@ type Step =
   | { kind: 'ledgerAnswers'; accepted: boolean; refundIndex: number }
   | { kind: 'holdExpires' }
   | { kind: 'risk'; decision: 'approve' | 'review' | 'decline' }
-  | { kind: 'timeout'; wait: PaymentWait; deadline: string; attempt: number };
+  | { kind: 'timeout'; wait: PaymentWait; deadline: string; attempt: number }
+  | { kind: 'connectorAnswers'; outcome: 'approved' | 'declined' | 'unavailable'; refundIndex: number };
 
 const commandId = fc.constantFrom('c1', 'c2', 'c3');
 const amountMinor = fc.bigInt({ min: 1n, max: 3_000n });
@@ -44,14 +48,53 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ kind: 'holdExpires' }),
   { arbitrary: fc.constantFrom('approve', 'approve', 'approve', 'approve', 'review', 'decline').map((decision): Step => ({ kind: 'risk', decision })), weight: 2 },
   fc.record({
-    wait: fc.constantFrom<PaymentWait>('risk', 'review', 'ledger', 'authorization'),
-    deadline: fc.constantFrom('risk', 'review', 'authorization', 'ledger:hold', 'ledger:capture', 'ledger:void', `ledger:refund:${REFUND_IDS[0]}`),
+    wait: fc.constantFrom<PaymentWait>('risk', 'review', 'ledger', 'authorization', 'connector'),
+    deadline: fc.constantFrom(
+      'risk', 'review', 'authorization', 'ledger:hold', 'ledger:capture', 'ledger:void', `ledger:refund:${REFUND_IDS[0]}`,
+      'connector:authorize', 'connector:capture', 'connector:void', `connector:refund:${REFUND_IDS[0]}`,
+    ),
     attempt: fc.integer({ min: 1, max: 3 }),
   }).map((timeout): Step => ({ kind: 'timeout', ...timeout })),
+  {
+    arbitrary: fc.record({ outcome: fc.constantFrom('approved' as const, 'approved' as const, 'approved' as const, 'declined' as const, 'unavailable' as const), refundIndex: fc.nat(2) })
+      .map((answer): Step => ({ kind: 'connectorAnswers', ...answer })),
+    weight: 4,
+  },
 );
+
+/** The connector's answer to the call the payment waits for, or undefined when it waits for none (the wallet never does). */
+function connectorAnswer(state: PaymentState, outcome: 'approved' | 'declined' | 'unavailable', refundIndex: number): ProcessInput | undefined {
+  const refundDeadlines = isCaptured(state) ? Object.values(state.refunds).filter((refund) => refund.status === 'pending').map((refund) => `connector:refund:${refund.refundId}`) : [];
+  const deadlines = ['connector:authorize', 'connector:capture', 'connector:void', ...refundDeadlines.slice(refundIndex), ...refundDeadlines];
+  const call = deadlines.map((deadline) => pendingConnectorCall(deadline, state)).find((pending) => pending !== undefined);
+  if (call === undefined) return undefined;
+  const common = { callId: call.callId, operation: call.operation, ...(call.refundId ? { refundId: call.refundId } : {}) };
+  const answers: Record<typeof outcome, ConnectorCallCompletedData> = {
+    approved: { ...common, connectorId: 'card-a', result: { outcome: 'approved', reference: 'ref-1' }, attempts: [{ connectorId: 'card-a', attempt: 1, latencyMs: 5, outcome: 'approved', code: null, retryable: null, reference: 'ref-1' }] },
+    declined: { ...common, connectorId: 'card-a', result: { outcome: 'declined', code: 'do_not_honor' }, attempts: [{ connectorId: 'card-a', attempt: 1, latencyMs: 5, outcome: 'declined', code: 'do_not_honor', retryable: null, reference: null }] },
+    unavailable: { ...common, connectorId: null, result: { outcome: 'failed', retryable: true, code: 'connector_unavailable' }, attempts: [{ connectorId: 'card-a', attempt: 1, latencyMs: 5, outcome: 'failed', code: 'service_unavailable', retryable: true, reference: null }] },
+  };
+  return { type: 'ConnectorCallCompleted', data: answers[outcome] };
+}
+
+/** External rail: the ledger's answer to the booking the payment waits for (after the connector moved the money). */
+function clearingAnswer(state: PaymentState, accepted: boolean, refundIndex: number): ProcessInput | undefined {
+  const transfer = (transferId: string, amountMinor: bigint) => ({ transferId, debitAccountId: 'clearing-card-a-EUR', creditAccountId: 'merchant-1', amount: eur(amountMinor) });
+  let booking: ReturnType<typeof transfer> | undefined;
+  if (state.status === 'capturing' && state.capture.connectorCaptured === true) booking = transfer(captureTransferId(PAYMENT_ID, state.holdId), state.capture.amountMinor);
+  if (isCaptured(state)) {
+    const refund = Object.values(state.refunds).filter((candidate) => candidate.status === 'pending' && candidate.connectorRefunded === true)[refundIndex];
+    if (refund !== undefined) booking = transfer(refund.transferId, refund.amountMinor);
+  }
+  if (booking === undefined) return undefined;
+  return accepted
+    ? { type: 'TransferPosted', data: { ...booking, debitBalances: balances, creditBalances: balances } }
+    : { type: 'TransferRejected', data: { ...booking, reasonCode: 'account_frozen' } };
+}
 
 /** The ledger's answer to what the payment waits for (accepted or refused), or undefined when it waits for nothing. */
 function ledgerAnswer(state: PaymentState, accepted: boolean, refundIndex: number): ProcessInput | undefined {
+  if (state.status !== 'initial' && state.payment.method === 'card') return clearingAnswer(state, accepted, refundIndex);
   const common = { holdId: HOLD_ID, accountId: 'wallet-1', paymentId: PAYMENT_ID };
   switch (state.status) {
     case 'authorizing':
@@ -88,6 +131,8 @@ function inputOf(step: Step, state: PaymentState): ProcessInput | undefined {
       return { type: 'RiskAssessed', data: { paymentId: PAYMENT_ID, payerAccountId: 'wallet-1', score: 50, decision: step.decision, reasons: [], ruleSetVersion: 'p' } };
     case 'timeout':
       return { type: 'PaymentTimeoutElapsed', data: { wait: step.wait, deadlineId: step.deadline, attempt: step.attempt } };
+    case 'connectorAnswers':
+      return connectorAnswer(state, step.outcome, step.refundIndex);
     case 'command':
       return undefined;
     default: {
@@ -122,19 +167,23 @@ function apply(step: Step, events: PaymentEvent[]): void {
   }
 }
 
-function payment(captureMode: 'automatic' | 'manual'): PaymentRequestedData {
-  return {
-    paymentId: PAYMENT_ID, channel: 'e_wallet', merchantId: 'merchant-1', merchantAccountId: 'merchant-1', payerAccountId: 'wallet-1',
-    amount: eur(AUTHORIZED_MINOR), method: 'wallet', captureMode, requestedAt: '2025-03-01T09:00:00.000Z',
+function payment(captureMode: 'automatic' | 'manual', rail: 'wallet' | 'card'): PaymentRequestedData {
+  const common = {
+    paymentId: PAYMENT_ID, channel: 'e_wallet' as const, merchantId: 'merchant-1', merchantAccountId: 'merchant-1', payerAccountId: 'wallet-1',
+    amount: eur(AUTHORIZED_MINOR), captureMode, requestedAt: '2025-03-01T09:00:00.000Z',
   };
+  if (rail === 'wallet') return { ...common, method: 'wallet' };
+  return { ...common, method: 'card', card: { token: 'tok_abcdefghijklmnopqrstuv', fingerprint: 'a'.repeat(64), last4: '4242', brand: 'visa', expMonth: 12, expYear: 2031 } };
 }
 
 describe('Payment invariants under random command sequences', () => {
   it('never captures more than authorized, never refunds more than captured, and a terminal state stays terminal', () => {
-    fc.assert(fc.property(fc.constantFrom('automatic' as const, 'manual' as const), fc.array(step, { minLength: 5, maxLength: 40 }), fc.boolean(), (captureMode, steps, approved) => {
-      const events: PaymentEvent[] = [{ type: 'PaymentRequested', data: payment(captureMode) }];
-      // Half the runs start past risk and the hold, where captures and refunds happen.
-      if (approved) [{ kind: 'risk', decision: 'approve' } as const, { kind: 'ledgerAnswers', accepted: true, refundIndex: 0 } as const].forEach((first) => apply(first, events));
+    const rail = fc.constantFrom('wallet' as const, 'card' as const);
+    fc.assert(fc.property(fc.constantFrom('automatic' as const, 'manual' as const), rail, fc.array(step, { minLength: 5, maxLength: 40 }), fc.boolean(), (captureMode, railOf, steps, approved) => {
+      const events: PaymentEvent[] = [{ type: 'PaymentRequested', data: payment(captureMode, railOf) }];
+      // Half the runs start past risk and the authorization (the hold, or the connector's), where captures and refunds happen.
+      const authorization: Step = railOf === 'wallet' ? { kind: 'ledgerAnswers', accepted: true, refundIndex: 0 } : { kind: 'connectorAnswers', outcome: 'approved', refundIndex: 0 };
+      if (approved) [{ kind: 'risk', decision: 'approve' } as const, authorization].forEach((first) => apply(first, events));
       let terminal: string | undefined;
       for (const next of steps) {
         apply(next, events);
@@ -155,6 +204,13 @@ describe('Payment invariants under random command sequences', () => {
         }
         expect(refundedMinor).toBeLessThanOrEqual(capturedMinor);
         if (isCaptured(state)) expect(state.refundedMinor + state.pendingRefundMinor).toBeLessThanOrEqual(state.capturedMinor);
+
+        if (railOf === 'card') {
+          // The card rail captures and refunds only after a connector approved that very step.
+          const approvals = events.flatMap((event) => (event.type === 'ConnectorAttemptSucceeded' && event.data.outcome === 'approved' ? [event.data.operation] : []));
+          if (captures.length > 0) expect(approvals).toContain('capture');
+          expect(approvals.filter((operation) => operation === 'refund').length).toBeGreaterThanOrEqual(events.filter((event) => event.type === 'PaymentRefunded').length);
+        }
       }
     }), { numRuns: 500 });
   });

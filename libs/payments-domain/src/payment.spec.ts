@@ -149,7 +149,7 @@ const manualCaptured = [...manualAuthorized, partialCaptureStarted, captured('15
 
 describe('Payment', () => {
   it('lists every payment event type', () => {
-    expect(PAYMENT_EVENT_TYPES.size).toBe(17);
+    expect(PAYMENT_EVENT_TYPES.size).toBe(19);
     expect(PAYMENT_EVENT_TYPES.has('PaymentRefunded')).toBe(true);
   });
 

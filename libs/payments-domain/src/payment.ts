@@ -5,15 +5,21 @@ import {
   type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentVoidedData,
   type RefundFailedData, type RequestPaymentData, type ReviewDecision, type RiskDecision, type WireMoney,
 } from '@clearline/contracts';
+import {
+  connectorCallId, connectorRefusalReason, connectorSourceOf, externalRailOf,
+  type ConnectorAttemptData, type ConnectorAuthorization, type ConnectorCallCompletedData,
+} from './connector-calls.js';
 
 /**
  * The Payment aggregate as a decider: decide(command, state) -> events, evolve(state, event) -> state.
- * Wallet lifecycle (docs/payments.md): requested -> (risk | analyst review) authorizing -> authorized
+ * Lifecycle (docs/payments.md): requested -> (risk | analyst review) authorizing -> authorized
  * -> capturing -> captured -> refunds; or voided, expired, declined, failed. Pure: time and ids come
  * in commands. Amounts are bigint minor units in the state, decimal strings on events.
  *
- * TODO(connectors): the external rails (card, e_wallet, mobile_money) authorize and capture through
- * libs/connectors before the ledger; their states and ConnectorAttempt* events are not built here.
+ * Two kinds of rail share the states. The wallet authorizes with a ledger hold on the payer account.
+ * The external rails (card, e_wallet, mobile_money) authorize, capture, void and refund through a
+ * connector (RecordConnectorResult records every attempt), and book captures and refunds in the
+ * ledger afterwards against the connector's clearing account; `holdId` then names the authorization.
  */
 
 /** How long an uncaptured authorization lives when the request names no `authorizationTtlMs`. */
@@ -85,12 +91,15 @@ export type PaymentEvent =
   | { type: 'PaymentRefundStarted'; data: PaymentRefundStartedData }
   | { type: 'PaymentRefunded'; data: PaymentRefundedData }
   | { type: 'RefundFailed'; data: RefundFailedData }
-  | { type: 'PaymentCommandRejected'; data: PaymentCommandRejectedData };
+  | { type: 'PaymentCommandRejected'; data: PaymentCommandRejectedData }
+  | { type: 'ConnectorAttemptSucceeded'; data: ConnectorAttemptData }
+  | { type: 'ConnectorAttemptFailed'; data: ConnectorAttemptData };
 
 export const PAYMENT_EVENT_TYPES: ReadonlySet<string> = new Set<PaymentEvent['type']>([
   'PaymentRequested', 'PaymentAuthorizationStarted', 'PaymentInReview', 'PaymentReviewed', 'PaymentDeclined', 'PaymentAuthorized',
   'PaymentCaptureStarted', 'PaymentCaptured', 'PaymentSettled', 'PaymentVoidStarted', 'PaymentVoided', 'PaymentExpired',
   'PaymentFailed', 'PaymentRefundStarted', 'PaymentRefunded', 'RefundFailed', 'PaymentCommandRejected',
+  'ConnectorAttemptSucceeded', 'ConnectorAttemptFailed',
 ]);
 
 /** Commands a channel or an analyst sends; each carries a commandId and is idempotent on it. */
@@ -115,7 +124,9 @@ export type PaymentCommand =
   | { type: 'TimeOutRiskAssessment'; data: Record<string, never> }
   | { type: 'TimeOutReview'; data: Record<string, never> }
   | { type: 'TimeOutHold'; data: { holdId: string } }
-  | { type: 'ExpireAuthorization'; data: { holdId: string } };
+  | { type: 'ExpireAuthorization'; data: { holdId: string } }
+  | { type: 'RecordConnectorResult'; data: ConnectorCallCompletedData }
+  | { type: 'TimeOutConnector'; data: { holdId: string } };
 
 export type RefundStatus = 'pending' | 'refunded' | 'failed';
 
@@ -125,6 +136,8 @@ export interface RefundRecord {
   amountMinor: bigint;
   status: RefundStatus;
   fingerprint: string;
+  /** External rails: the connector refunded; the ledger booking (merchant -> clearing) is what is left. */
+  connectorRefunded?: boolean;
 }
 
 interface Known {
@@ -134,9 +147,12 @@ interface Known {
 }
 
 interface Held {
+  /** The ledger hold (wallet), or the id of the authorization at the connector (external rails). */
   holdId: string;
   authorizedMinor: bigint;
   expiresAt?: string;
+  /** External rails: where the authorization lives. */
+  connector?: ConnectorAuthorization;
 }
 
 /** A captured payment and its refunds; its status follows from the amounts (see capturedStatus). */
@@ -161,15 +177,23 @@ export type PaymentState =
   | { status: 'initial' }
   | (Known & { status: 'requested' })
   | (Known & { status: 'in_review'; riskScore: number })
-  | (Known & { status: 'authorizing'; holdId: string; riskScore: number; expiresAt?: string })
+  | (Known & { status: 'authorizing'; holdId: string; riskScore: number; expiresAt?: string; connector?: ConnectorAuthorization })
   | (Known & Held & { status: 'authorized' })
-  | (Known & Held & { status: 'capturing'; capture: { amountMinor: bigint; commandId?: string } })
+  | (Known & Held & { status: 'capturing'; capture: CaptureInFlight })
   | (Known & Held & { status: 'voiding'; voidCommandId: string })
   | (CapturedPayment & { status: CapturedStatus })
   | (Known & { status: 'voided'; holdId: string })
-  | (Known & { status: 'expired'; holdId: string })
+  | (Known & { status: 'expired'; holdId: string; connector?: ConnectorAuthorization })
   | (Known & { status: 'declined'; stage: DeclineStage; reasonCode: string })
-  | (Known & { status: 'failed'; reasonCode: string; holdId?: string });
+  | (Known & { status: 'failed'; reasonCode: string; holdId?: string; connector?: ConnectorAuthorization });
+
+export interface CaptureInFlight {
+  amountMinor: bigint;
+  /** Absent for the automatic capture of a sale. */
+  commandId?: string;
+  /** External rails: the connector captured; the ledger booking (clearing -> merchant) is what is left. */
+  connectorCaptured?: boolean;
+}
 
 export type PaymentStatus = PaymentState['status'];
 
@@ -215,6 +239,9 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
   switch (command.type) {
     case 'RequestPayment':
       if (state.status !== 'initial') throw new PaymentStateError(command.type, state.status);
+      if (command.data.method !== 'wallet' && connectorSourceOf({ ...command.data, requestedAt: command.now }) === undefined) {
+        throw new PaymentStateError(command.type, state.status, `method '${command.data.method}' needs its ${SOURCE_FIELDS[command.data.method]}`, 'payment_source_missing');
+      }
       return [{ type: 'PaymentRequested', data: { ...command.data, requestedAt: command.now } }];
     case 'ApplyRiskAssessment':
       if (state.status !== 'requested') throw new PaymentStateError(command.type, state.status);
@@ -224,14 +251,10 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'VoidPayment':
     case 'RefundPayment':
       return decideLifecycle(command, state);
-    case 'RecordHoldPlaced': {
+    case 'RecordHoldPlaced':
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
-      const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: state.payment.amount } };
-      if (captureModeOf(state.payment) === 'manual') return [authorized];
-      // A sale: capture the whole authorized amount at once.
-      return [authorized, { type: 'PaymentCaptureStarted', data: { paymentId: state.payment.paymentId, holdId: state.holdId, amount: state.payment.amount } }];
-    }
+      return authorizedEvents(state);
     case 'RecordHoldRejected':
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
@@ -239,6 +262,9 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'RecordHoldCaptured':
       if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
+      if (externalRailOf(state.payment) !== undefined && state.capture.connectorCaptured !== true) {
+        throw new PaymentStateError(command.type, state.status, 'the connector has not captured yet');
+      }
       return capturedEvents(state);
     case 'RecordCaptureRejected':
       if (state.status !== 'capturing') throw new PaymentStateError(command.type, state.status);
@@ -270,8 +296,89 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
       return [{ type: 'PaymentFailed', data: { paymentId: state.payment.paymentId, reasonCode: 'ledger_timeout' } }];
+    case 'RecordConnectorResult':
+      if (state.status === 'initial') throw new PaymentStateError(command.type, state.status);
+      // Every attempt is recorded, even of a call the payment no longer waits for (a late answer).
+      return [...attemptEvents(state.payment.paymentId, command.data), ...connectorOutcome(command.data, state)];
+    case 'TimeOutConnector':
+      if (state.status !== 'authorizing' || externalRailOf(state.payment) === undefined || state.connector !== undefined) {
+        throw new PaymentStateError(command.type, state.status);
+      }
+      assertSameHold(command, state.holdId, state.status);
+      return [{ type: 'PaymentFailed', data: { paymentId: state.payment.paymentId, reasonCode: 'connector_timeout' } }];
     default: {
       const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}
+
+const SOURCE_FIELDS = { card: 'card', e_wallet: 'eWallet', mobile_money: 'mobileMoney' } as const;
+
+/** The authorization is in place (ledger hold or connector): a sale captures the whole amount at once. */
+function authorizedEvents(state: Extract<PaymentState, { status: 'authorizing' }>): PaymentEvent[] {
+  const { paymentId, amount } = state.payment;
+  const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { paymentId, holdId: state.holdId, amount } };
+  if (captureModeOf(state.payment) === 'manual') return [authorized];
+  return [authorized, { type: 'PaymentCaptureStarted', data: { paymentId, holdId: state.holdId, amount } }];
+}
+
+/** The idempotency key of the capture the payment is making: per capture command (a sale has none). */
+export function captureCallId(state: Extract<PaymentState, { status: 'capturing' }>): string {
+  return connectorCallId(state.payment.paymentId, 'capture', state.capture.commandId ?? state.holdId);
+}
+
+function attemptEvents(paymentId: string, call: ConnectorCallCompletedData): PaymentEvent[] {
+  if (call.result.outcome === 'approved' && !call.attempts.some((attempt) => attempt.outcome === 'approved' && attempt.reference === (call.result as { reference: string }).reference)) {
+    // The router returns an approval only with the attempt that got it: anything else is a programming error.
+    throw new Error(`connector call ${call.callId} approved without an approved attempt`);
+  }
+  return call.attempts.map((attempt) => {
+    const data: ConnectorAttemptData = { ...attempt, paymentId, callId: call.callId, operation: call.operation, ...(call.refundId ? { refundId: call.refundId } : {}) };
+    const answered = attempt.outcome === 'approved' || attempt.outcome === 'declined';
+    return answered ? { type: 'ConnectorAttemptSucceeded', data } : { type: 'ConnectorAttemptFailed', data };
+  });
+}
+
+/**
+ * What a connector's final answer does to the payment, when the payment still waits for that very
+ * call; [] otherwise (a repeat, or an answer after a timeout). An approved capture or refund changes
+ * the payment through its approved attempt (connectorCaptured / connectorRefunded): the ledger booking
+ * follows, and only its answer captures or refunds the payment.
+ */
+function connectorOutcome(call: ConnectorCallCompletedData, state: Exclude<PaymentState, { status: 'initial' }>): PaymentEvent[] {
+  const { paymentId } = state.payment;
+  const { result } = call;
+  switch (call.operation) {
+    case 'authorize':
+      if (state.status !== 'authorizing' || state.connector !== undefined || call.callId !== connectorCallId(paymentId, 'authorize', state.holdId)) return [];
+      if (result.outcome === 'approved') return authorizedEvents(state);
+      if (result.outcome === 'declined') return [{ type: 'PaymentDeclined', data: { paymentId, stage: 'connector', reasonCode: connectorRefusalReason(result) } }];
+      return [{ type: 'PaymentFailed', data: { paymentId, reasonCode: connectorRefusalReason(result) } }];
+    case 'capture':
+      if (state.status !== 'capturing' || state.capture.connectorCaptured === true || call.callId !== captureCallId(state)) return [];
+      return result.outcome === 'approved' ? [] : captureRejected(state, connectorRefusalReason(result), 'connector');
+    case 'void': {
+      if (state.status !== 'voiding' || call.callId !== connectorCallId(paymentId, 'void', state.voidCommandId)) return [];
+      if (result.outcome === 'approved') {
+        return [{ type: 'PaymentVoided', data: { paymentId, holdId: state.holdId, releasedAmount: minorMoney(state.authorizedMinor, state.payment) } }];
+      }
+      // The authorization stays in place: the caller hears why and may void again (another command id) or capture.
+      const reasonCode = connectorRefusalReason(result);
+      return [{
+        type: 'PaymentCommandRejected',
+        data: { paymentId, commandId: state.voidCommandId, commandType: 'VoidPayment', reasonCode, status: state.status, detail: `the connector refused the void: ${reasonCode}` },
+      }];
+    }
+    case 'refund': {
+      const refund = isCaptured(state) && call.refundId !== undefined ? state.refunds[call.refundId] : undefined;
+      if (refund === undefined || refund.status !== 'pending' || refund.connectorRefunded === true) return [];
+      if (call.callId !== connectorCallId(paymentId, 'refund', refund.refundId)) return [];
+      if (result.outcome === 'approved') return [];
+      return [{ type: 'RefundFailed', data: { paymentId, refundId: refund.refundId, amount: minorMoney(refund.amountMinor, state.payment), reasonCode: connectorRefusalReason(result) } }];
+    }
+    default: {
+      const unreachable: never = call.operation;
       return unreachable;
     }
   }
@@ -393,6 +500,9 @@ function decideRefundOutcome(
   if (!isCaptured(state)) throw new PaymentStateError(command.type, state.status);
   const pending = Object.values(state.refunds).find((refund) => refund.transferId === command.data.transferId && refund.status === 'pending');
   if (pending === undefined) throw new PaymentStateError(command.type, state.status, `no pending refund has transfer ${command.data.transferId}`);
+  if (externalRailOf(state.payment) !== undefined && pending.connectorRefunded !== true) {
+    throw new PaymentStateError(command.type, state.status, `the connector has not refunded ${pending.refundId} yet`);
+  }
   const { paymentId } = state.payment;
   const amount = minorMoney(pending.amountMinor, state.payment);
   if (command.type === 'RecordRefundRejected') {
@@ -403,14 +513,14 @@ function decideRefundOutcome(
 }
 
 /** A refused capture: for a manual capture the caller hears why and may try again; a sale fails (the process releases its hold). */
-function captureRejected(state: Extract<PaymentState, { status: 'capturing' }>, reasonCode: string): PaymentEvent[] {
+function captureRejected(state: Extract<PaymentState, { status: 'capturing' }>, reasonCode: string, refusedBy: 'ledger' | 'connector' = 'ledger'): PaymentEvent[] {
   const { paymentId } = state.payment;
   if (reasonCode === 'hold_expired') return [{ type: 'PaymentExpired', data: { paymentId, holdId: state.holdId, reasonCode: 'authorization_expired' } }];
   const commandId = state.capture.commandId;
   if (commandId === undefined) return [{ type: 'PaymentFailed', data: { paymentId, reasonCode } }];
   return [{
     type: 'PaymentCommandRejected',
-    data: { paymentId, commandId, commandType: 'CapturePayment', reasonCode, status: state.status, detail: `the ledger refused the capture: ${reasonCode}` },
+    data: { paymentId, commandId, commandType: 'CapturePayment', reasonCode, status: state.status, detail: `the ${refusedBy} refused the capture: ${reasonCode}` },
   }];
 }
 
@@ -479,7 +589,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentAuthorized':
       return {
         ...known, status: 'authorized', holdId: event.data.holdId, authorizedMinor: BigInt(event.data.amount.amountMinor),
-        ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined),
+        ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined), ...connectorOf(state),
       };
     case 'PaymentCaptureStarted': {
       const commands = event.data.commandId !== undefined ? remember(state, event.data.commandId, event.data.fingerprint ?? '') : state.commands;
@@ -497,9 +607,9 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentVoided':
       return { ...known, status: 'voided', holdId: event.data.holdId };
     case 'PaymentExpired':
-      return { ...known, status: 'expired', holdId: event.data.holdId };
+      return { ...known, status: 'expired', holdId: event.data.holdId, ...connectorOf(state) };
     case 'PaymentFailed':
-      return { ...known, status: 'failed', reasonCode: event.data.reasonCode, ...('holdId' in state ? { holdId: state.holdId } : {}) };
+      return { ...known, status: 'failed', reasonCode: event.data.reasonCode, ...('holdId' in state ? { holdId: state.holdId } : {}), ...connectorOf(state) };
     case 'PaymentRefundStarted':
     case 'PaymentRefunded':
     case 'RefundFailed':
@@ -510,6 +620,15 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         const { capture: _capture, ...authorized } = state;
         return { ...authorized, status: 'authorized' };
       }
+      // A void the connector refused leaves the authorization in place.
+      if (state.status === 'voiding' && event.data.commandId === state.voidCommandId) {
+        const { voidCommandId: _voidCommandId, ...authorized } = state;
+        return { ...authorized, status: 'authorized' };
+      }
+      return state;
+    case 'ConnectorAttemptSucceeded':
+      return event.data.outcome === 'approved' ? evolveApproval(state, event.data) : state;
+    case 'ConnectorAttemptFailed':
       return state;
     default: {
       const unreachable: never = event;
@@ -555,7 +674,36 @@ function remember(state: Exclude<PaymentState, { status: 'initial' }>, commandId
 /** The hold of a state that has one; evolve never throws, so an out-of-order event keeps what it can. */
 function heldOf(state: Exclude<PaymentState, { status: 'initial' }>, holdId: string): Held {
   const authorizedMinor = 'authorizedMinor' in state ? state.authorizedMinor : BigInt(state.payment.amount.amountMinor);
-  return { holdId, authorizedMinor, ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined) };
+  return { holdId, authorizedMinor, ...optionalExpiry('expiresAt' in state ? state.expiresAt : undefined), ...connectorOf(state) };
+}
+
+function connectorOf(state: Exclude<PaymentState, { status: 'initial' }>): { connector?: ConnectorAuthorization } {
+  return 'connector' in state && state.connector !== undefined ? { connector: state.connector } : {};
+}
+
+/** An approved attempt of the call the payment waits for: where the authorization lives, or that the connector captured / refunded. */
+function evolveApproval(state: Exclude<PaymentState, { status: 'initial' }>, attempt: ConnectorAttemptData): PaymentState {
+  const { paymentId } = state.payment;
+  switch (attempt.operation) {
+    case 'authorize':
+      if (state.status !== 'authorizing' || attempt.reference === null || attempt.callId !== connectorCallId(paymentId, 'authorize', state.holdId)) return state;
+      return { ...state, connector: { connectorId: attempt.connectorId, reference: attempt.reference } };
+    case 'capture':
+      if (state.status !== 'capturing' || attempt.callId !== captureCallId(state)) return state;
+      return { ...state, capture: { ...state.capture, connectorCaptured: true } };
+    case 'refund': {
+      const refund = isCaptured(state) && attempt.refundId !== undefined ? state.refunds[attempt.refundId] : undefined;
+      if (!isCaptured(state) || refund === undefined || refund.status !== 'pending' || attempt.callId !== connectorCallId(paymentId, 'refund', refund.refundId)) return state;
+      return { ...state, refunds: { ...state.refunds, [refund.refundId]: { ...refund, connectorRefunded: true } } };
+    }
+    case 'void':
+      // PaymentVoided follows in the same decision.
+      return state;
+    default: {
+      const unreachable: never = attempt.operation;
+      return unreachable;
+    }
+  }
 }
 
 function optionalExpiry(expiresAt: string | undefined): { expiresAt?: string } {
