@@ -8,6 +8,7 @@ import { jest } from '@jest/globals';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { DEVELOPMENT_CHANNEL_CREDENTIALS } from '@clearline/contracts';
 import { gatewayClient, root, startPlatform, type GatewayClient, type RunningPlatform } from '@clearline/testing';
 
 // The platform takes tens of seconds to boot on two cores; each flow waits for asynchronous hops.
@@ -23,6 +24,8 @@ const accounts = {
 
 let platform: RunningPlatform;
 let gateway: GatewayClient;
+/** Reads what no channel owns (the settlement account payments opens), as analysts may. */
+let analyst: GatewayClient;
 let settlementConsumer: Consumer;
 interface SettlementMessage {
   key: string;
@@ -32,7 +35,7 @@ interface SettlementMessage {
 const settlementMessages: SettlementMessage[] = [];
 
 async function balancesOf(accountId: string): Promise<{ postedMinor: string; pendingMinor: string; availableMinor: string }> {
-  const response = await gateway.get(`/v1/accounts/${accountId}`);
+  const response = await analyst.get(`/v1/accounts/${accountId}`);
   expect(response.status).toBe(200);
   return response.body.balances;
 }
@@ -63,6 +66,7 @@ beforeAll(async () => {
     logDirectory: join(root, '.cache/logs/e2e'),
   });
   gateway = gatewayClient(`http://127.0.0.1:${platform.ports.gateway}`);
+  analyst = gatewayClient(`http://127.0.0.1:${platform.ports.gateway}`, DEVELOPMENT_CHANNEL_CREDENTIALS.analyst);
   await settlementConsumer.connect();
   await settlementConsumer.subscribe({ topic: 'settlement.events', fromBeginning: false });
   await settlementConsumer.run({
@@ -127,7 +131,7 @@ describe('a sale within the balance', () => {
     // The default fee schedule (EUR: 2.9 % + 0.25): 1250 -> 36.25 -> 36 + 25 = 61; the batch pays out 1189
     // to the merchant's settlement account (opened by convention) and leaves the merchant account at zero.
     const settlementAccount = `settlement-merchant-${run}-EUR`;
-    await gateway.waitFor(`/v1/accounts/${settlementAccount}`, (response) => response.body?.balances?.postedMinor === '1189');
+    await analyst.waitFor(`/v1/accounts/${settlementAccount}`, (response) => response.body?.balances?.postedMinor === '1189');
     await gateway.waitFor(`/v1/accounts/${accounts.merchant}`, (response) => response.body?.balances?.postedMinor === '0');
     const [funding, payer, merchant, payout] = await Promise.all([
       balancesOf(accounts.funding), balancesOf(accounts.payer), balancesOf(accounts.merchant), balancesOf(settlementAccount),
