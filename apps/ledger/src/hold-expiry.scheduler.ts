@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { contractFor, type ContractEnvelope } from '@clearline/contracts';
 import { MessagePublisher } from '@clearline/messaging';
-import { LOGGER, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
+import { LOGGER, PeriodicTask, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { claimDueHolds, type DueHold } from './open-holds.js';
@@ -18,9 +18,10 @@ import { holdExpirySettings, type HoldExpirySettings } from './ledger.config.js'
 @Injectable()
 export class HoldExpiryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly settings: HoldExpirySettings = holdExpirySettings();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  // A failed pass leaves the holds claimed; they are asked for again after the quiet interval.
+  private readonly task = new PeriodicTask({
+    intervalMs: this.settings.intervalMs, pass: () => this.expireDueHolds(), logger: this.logger, failureMessage: 'hold expiry pass failed; trying again',
+  });
 
   constructor(
     @Inject(POSTGRES_POOL) private readonly pool: Pool,
@@ -29,14 +30,11 @@ export class HoldExpiryScheduler implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule();
+    this.task.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
   }
 
   /** One pass: claims and requests up to `batchSize` due holds. Exposed for tests. */
@@ -46,17 +44,6 @@ export class HoldExpiryScheduler implements OnApplicationBootstrap, BeforeApplic
     await this.publisher.publish(due.map((hold) => expireHoldEnvelope(hold, now)));
     this.logger.info({ holds: due.length }, 'expiry requested for holds past their expiry');
     return due;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.expireDueHolds()
-        .then(() => undefined)
-        // A failed pass leaves the holds claimed; they are asked for again after the quiet interval.
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'hold expiry pass failed; trying again'))
-        .finally(() => this.schedule());
-    }, this.settings.intervalMs);
   }
 }
 

@@ -1,5 +1,5 @@
 import { MAX_PUBLISH_BATCH } from '@clearline/messaging';
-import { ConfigurationError } from '@clearline/service-runtime';
+import { integerSetting } from '@clearline/service-runtime';
 
 export interface HoldExpirySettings {
   /** Pause between two passes of the expiry scheduler. */
@@ -13,16 +13,8 @@ export interface HoldExpirySettings {
 /** Read once at boot from LEDGER_HOLD_EXPIRY_INTERVAL_MS, _BATCH_SIZE and _REQUEST_QUIET_MS; a bad value stops the service. */
 export function holdExpirySettings(environment: NodeJS.ProcessEnv = process.env): HoldExpirySettings {
   return {
-    intervalMs: boundedInteger(environment, 'LEDGER_HOLD_EXPIRY_INTERVAL_MS', 5_000, 10, 3_600_000),
-    batchSize: boundedInteger(environment, 'LEDGER_HOLD_EXPIRY_BATCH_SIZE', 100, 1, MAX_PUBLISH_BATCH),
-    requestQuietMs: boundedInteger(environment, 'LEDGER_HOLD_EXPIRY_REQUEST_QUIET_MS', 30_000, 0, 3_600_000),
+    intervalMs: integerSetting(environment, 'LEDGER_HOLD_EXPIRY_INTERVAL_MS', 5_000, 10, 3_600_000),
+    batchSize: integerSetting(environment, 'LEDGER_HOLD_EXPIRY_BATCH_SIZE', 100, 1, MAX_PUBLISH_BATCH),
+    requestQuietMs: integerSetting(environment, 'LEDGER_HOLD_EXPIRY_REQUEST_QUIET_MS', 30_000, 0, 3_600_000),
   };
-}
-
-function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const text = environment[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigurationError(`${name} must be an integer in ${min}..${max}, got '${text}'`);
-  return value;
 }

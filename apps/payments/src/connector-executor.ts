@@ -5,7 +5,7 @@ import {
 } from '@clearline/connectors';
 import { moneyFromMinor } from '@clearline/money';
 import type { CallConnectorData, ConnectorCallCompletedData, ConnectorSourceData } from '@clearline/payments-domain';
-import { LOGGER, POSTGRES_POOL, REDIS, type Logger } from '@clearline/service-runtime';
+import { LOGGER, PeriodicTask, POSTGRES_POOL, REDIS, type Logger } from '@clearline/service-runtime';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
@@ -34,9 +34,10 @@ export class ConnectorExecutor implements OnApplicationBootstrap, BeforeApplicat
   private readonly settings: ConnectorSettings = connectorSettings();
   private readonly router: ConnectorRouter;
   private readonly shutdown = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  // A failed pass leaves its calls claimed; they run again when their lease ends.
+  private readonly task = new PeriodicTask({
+    intervalMs: this.settings.pollIntervalMs, pass: () => this.runDueCalls(), logger: this.logger, failureMessage: 'connector pass failed; trying again',
+  });
 
   constructor(
     @Inject(POSTGRES_POOL) private readonly pool: Pool,
@@ -74,15 +75,12 @@ export class ConnectorExecutor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule();
+    this.task.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
     this.shutdown.abort();
-    await this.running;
+    await this.task.stop();
   }
 
   /** One pass: claims, runs and records up to `batchSize` calls. Exposed for tests. */
@@ -132,17 +130,6 @@ export class ConnectorExecutor implements OnApplicationBootstrap, BeforeApplicat
         throw new Error(`unknown connector operation ${String(unreachable)}`);
       }
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runDueCalls()
-        .then(() => undefined)
-        // A failed pass leaves its calls claimed; they run again when their lease ends.
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'connector pass failed; trying again'))
-        .finally(() => this.schedule());
-    }, this.settings.pollIntervalMs);
   }
 }
 

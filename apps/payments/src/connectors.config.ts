@@ -1,6 +1,5 @@
 import type { ConnectorRail, ConnectorRoutes, LatencyProfile, OutageWindow } from '@clearline/connectors';
-import { ConfigurationError } from '@clearline/service-runtime';
-import { boundedInteger } from './payments.config.js';
+import { ConfigurationError, integerSetting } from '@clearline/service-runtime';
 
 /**
  * The external rails' connectors this payments instance runs (docs/payments.md, "Connectors"): one
@@ -67,17 +66,17 @@ export function connectorSettings(environment: NodeJS.ProcessEnv = process.env):
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new ConfigurationError(`PAYMENTS_CONNECTOR_ROUTES: '${rail}' must be a list of connector ids`);
     routes[rail] = ids as string[];
   }
-  const attemptTimeoutMs = boundedInteger(environment, 'PAYMENTS_CONNECTOR_ATTEMPT_TIMEOUT_MS', 2_000, 10, 60_000);
-  const budgetMs = boundedInteger(environment, 'PAYMENTS_CONNECTOR_BUDGET_MS', 10_000, attemptTimeoutMs, 120_000);
+  const attemptTimeoutMs = integerSetting(environment, 'PAYMENTS_CONNECTOR_ATTEMPT_TIMEOUT_MS', 2_000, 10, 60_000);
+  const budgetMs = integerSetting(environment, 'PAYMENTS_CONNECTOR_BUDGET_MS', 10_000, attemptTimeoutMs, 120_000);
   return {
     connectors,
     routes: routes as ConnectorRoutes,
     attemptTimeoutMs,
     budgetMs,
-    pollIntervalMs: boundedInteger(environment, 'PAYMENTS_CONNECTOR_POLL_INTERVAL_MS', 100, 10, 60_000),
-    batchSize: boundedInteger(environment, 'PAYMENTS_CONNECTOR_BATCH_SIZE', 20, 1, 200),
+    pollIntervalMs: integerSetting(environment, 'PAYMENTS_CONNECTOR_POLL_INTERVAL_MS', 100, 10, 60_000),
+    batchSize: integerSetting(environment, 'PAYMENTS_CONNECTOR_BATCH_SIZE', 20, 1, 200),
     // The lease must outlast a whole call, or a second executor would run it while the first still does.
-    leaseMs: boundedInteger(environment, 'PAYMENTS_CONNECTOR_LEASE_MS', 60_000, budgetMs + 1_000, 3_600_000),
+    leaseMs: integerSetting(environment, 'PAYMENTS_CONNECTOR_LEASE_MS', 60_000, budgetMs + 1_000, 3_600_000),
   };
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { contractFor, type ContractEnvelope } from '@clearline/contracts';
 import { MessagePublisher } from '@clearline/messaging';
-import { LOGGER, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
+import { LOGGER, PeriodicTask, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { claimDueTimeouts, type DueTimeout } from './payment-tables.js';
@@ -18,9 +18,10 @@ import { timeoutSchedulerSettings, type TimeoutSchedulerSettings } from './payme
 @Injectable()
 export class PaymentTimeoutScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly settings: TimeoutSchedulerSettings = timeoutSchedulerSettings();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  // A failed pass leaves the timers claimed; they are published again after the quiet interval.
+  private readonly task = new PeriodicTask({
+    intervalMs: this.settings.intervalMs, pass: () => this.fireDueTimeouts(), logger: this.logger, failureMessage: 'payment timeout pass failed; trying again',
+  });
 
   constructor(
     @Inject(POSTGRES_POOL) private readonly pool: Pool,
@@ -29,14 +30,11 @@ export class PaymentTimeoutScheduler implements OnApplicationBootstrap, BeforeAp
   ) {}
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule();
+    this.task.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.task.stop();
   }
 
   /** One pass: claims and publishes up to `batchSize` due timers. Exposed for tests. */
@@ -46,17 +44,6 @@ export class PaymentTimeoutScheduler implements OnApplicationBootstrap, BeforeAp
     await this.publisher.publish(due.map((timeout) => firePaymentTimeoutEnvelope(timeout, now)));
     this.logger.info({ timeouts: due.length }, 'payment timers fired');
     return due;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.fireDueTimeouts()
-        .then(() => undefined)
-        // A failed pass leaves the timers claimed; they are published again after the quiet interval.
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'payment timeout pass failed; trying again'))
-        .finally(() => this.schedule());
-    }, this.settings.intervalMs);
   }
 }
 

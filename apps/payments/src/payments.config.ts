@@ -1,6 +1,6 @@
 import { MAX_PUBLISH_BATCH } from '@clearline/messaging';
 import { DEFAULT_PAYMENT_TIMEOUTS, type PaymentTimeouts } from '@clearline/payments-domain';
-import { ConfigurationError } from '@clearline/service-runtime';
+import { integerSetting } from '@clearline/service-runtime';
 
 const HOUR_MS = 3_600_000;
 
@@ -11,11 +11,11 @@ const HOUR_MS = 3_600_000;
  */
 export function paymentTimeouts(environment: NodeJS.ProcessEnv = process.env): PaymentTimeouts {
   return {
-    riskAnswerMs: boundedInteger(environment, 'PAYMENTS_RISK_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.riskAnswerMs, 100, HOUR_MS),
-    reviewMs: boundedInteger(environment, 'PAYMENTS_REVIEW_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.reviewMs, 1_000, 30 * 24 * HOUR_MS),
-    ledgerAnswerMs: boundedInteger(environment, 'PAYMENTS_LEDGER_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.ledgerAnswerMs, 100, HOUR_MS),
-    ledgerMaxSends: boundedInteger(environment, 'PAYMENTS_LEDGER_MAX_SENDS', DEFAULT_PAYMENT_TIMEOUTS.ledgerMaxSends, 1, 10),
-    connectorAnswerMs: boundedInteger(environment, 'PAYMENTS_CONNECTOR_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.connectorAnswerMs, 1_000, HOUR_MS),
+    riskAnswerMs: integerSetting(environment, 'PAYMENTS_RISK_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.riskAnswerMs, 100, HOUR_MS),
+    reviewMs: integerSetting(environment, 'PAYMENTS_REVIEW_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.reviewMs, 1_000, 30 * 24 * HOUR_MS),
+    ledgerAnswerMs: integerSetting(environment, 'PAYMENTS_LEDGER_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.ledgerAnswerMs, 100, HOUR_MS),
+    ledgerMaxSends: integerSetting(environment, 'PAYMENTS_LEDGER_MAX_SENDS', DEFAULT_PAYMENT_TIMEOUTS.ledgerMaxSends, 1, 10),
+    connectorAnswerMs: integerSetting(environment, 'PAYMENTS_CONNECTOR_TIMEOUT_MS', DEFAULT_PAYMENT_TIMEOUTS.connectorAnswerMs, 1_000, HOUR_MS),
   };
 }
 
@@ -31,9 +31,9 @@ export interface TimeoutSchedulerSettings {
 /** Read once at boot from PAYMENTS_TIMEOUT_INTERVAL_MS, _BATCH_SIZE and _REQUEST_QUIET_MS. */
 export function timeoutSchedulerSettings(environment: NodeJS.ProcessEnv = process.env): TimeoutSchedulerSettings {
   return {
-    intervalMs: boundedInteger(environment, 'PAYMENTS_TIMEOUT_INTERVAL_MS', 1_000, 10, HOUR_MS),
-    batchSize: boundedInteger(environment, 'PAYMENTS_TIMEOUT_BATCH_SIZE', 100, 1, MAX_PUBLISH_BATCH),
-    requestQuietMs: boundedInteger(environment, 'PAYMENTS_TIMEOUT_REQUEST_QUIET_MS', 30_000, 0, HOUR_MS),
+    intervalMs: integerSetting(environment, 'PAYMENTS_TIMEOUT_INTERVAL_MS', 1_000, 10, HOUR_MS),
+    batchSize: integerSetting(environment, 'PAYMENTS_TIMEOUT_BATCH_SIZE', 100, 1, MAX_PUBLISH_BATCH),
+    requestQuietMs: integerSetting(environment, 'PAYMENTS_TIMEOUT_REQUEST_QUIET_MS', 30_000, 0, HOUR_MS),
   };
 }
 
@@ -51,24 +51,15 @@ export interface SettlementSettings {
 
 /** Read once at boot from PAYMENTS_SETTLEMENT_INTERVAL_MS (default a day) and PAYMENTS_SETTLEMENT_CLOSE_BATCH_SIZE. */
 export function settlementSettings(environment: NodeJS.ProcessEnv = process.env): SettlementSettings {
-  const intervalMs = boundedInteger(environment, 'PAYMENTS_SETTLEMENT_INTERVAL_MS', 24 * HOUR_MS, 100, 31 * 24 * HOUR_MS);
+  const intervalMs = integerSetting(environment, 'PAYMENTS_SETTLEMENT_INTERVAL_MS', 24 * HOUR_MS, 100, 31 * 24 * HOUR_MS);
   return {
     intervalMs,
     pollIntervalMs: Math.min(intervalMs, 10_000),
-    closeBatchSize: boundedInteger(environment, 'PAYMENTS_SETTLEMENT_CLOSE_BATCH_SIZE', 50, 1, 1_000),
+    closeBatchSize: integerSetting(environment, 'PAYMENTS_SETTLEMENT_CLOSE_BATCH_SIZE', 50, 1, 1_000),
   };
 }
 
 /** The end of the settlement window `at` falls in: when the schedule closes a batch opened at `at`. */
 export function settlementWindowEnd(at: Date, intervalMs: number): Date {
   return new Date((Math.floor(at.getTime() / intervalMs) + 1) * intervalMs);
-}
-
-/** An integer variable in min..max, or the fallback when unset; anything else stops the service with the variable named. */
-export function boundedInteger(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const text = environment[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigurationError(`${name} must be an integer in ${min}..${max}, got '${text}'`);
-  return value;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { LOGGER, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
+import { LOGGER, PeriodicTask, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
 import type { Pool } from 'pg';
 import type { SettlementSettings } from './payments.config.js';
 import { SETTLEMENT_SETTINGS } from './payments.tokens.js';
@@ -15,9 +15,11 @@ import { dueBatches } from './settlement-tables.js';
  */
 @Injectable()
 export class SettlementScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  /** Set at shutdown: a pass closing many batches stops between them. */
+  private stopping = false;
+  private readonly task = new PeriodicTask({
+    intervalMs: this.settings.pollIntervalMs, pass: () => this.closeDueBatches(), logger: this.logger, failureMessage: 'settlement scheduler pass failed; trying again',
+  });
 
   constructor(
     @Inject(POSTGRES_POOL) private readonly pool: Pool,
@@ -27,14 +29,12 @@ export class SettlementScheduler implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.schedule();
+    this.task.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    this.stopping = true;
+    await this.task.stop();
   }
 
   /** One pass: closes the batches due at `now`; returns their ids. Exposed for tests. */
@@ -42,7 +42,7 @@ export class SettlementScheduler implements OnApplicationBootstrap, BeforeApplic
     const due = await dueBatches(this.pool, now, this.settings.closeBatchSize);
     const closed: string[] = [];
     for (const batch of due) {
-      if (this.stopped) break;
+      if (this.stopping) break;
       const client = await this.pool.connect();
       try {
         await client.query('begin');
@@ -58,18 +58,5 @@ export class SettlementScheduler implements OnApplicationBootstrap, BeforeApplic
     }
     if (closed.length > 0) this.logger.info({ batches: closed.length }, 'settlement batches closed on schedule');
     return closed;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.closeDueBatches()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'settlement scheduler pass failed; trying again'))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.settings.pollIntervalMs);
   }
 }

@@ -57,3 +57,15 @@ function parsePort(name: string, value: string | undefined, fallback: number): n
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigurationError(`${name} must be a port number (1-65535), got '${value}'`);
   return port;
 }
+
+/**
+ * An integer setting from the environment: `fallback` when unset or empty, otherwise it must be an
+ * integer in min..max, or the service stops at boot with a ConfigurationError naming it.
+ */
+export function integerSetting(environment: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = environment[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigurationError(`${name} must be an integer in ${min}..${max}, got '${text}'`);
+  return value;
+}

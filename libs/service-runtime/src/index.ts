@@ -11,3 +11,4 @@ export * from './tokens.js';
 export * from './caused-by.js';
 export * from './kafka-settings.js';
 export * from './service-worker.js';
+export * from './periodic-task.js';
