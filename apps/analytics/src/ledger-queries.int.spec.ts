@@ -14,6 +14,10 @@ import { createPool, type Pool } from '@clearline/postgres';
 import { createServiceApp } from '@clearline/service-runtime';
 import { randomUUID } from 'node:crypto';
 import { projectEvent } from './payment-projection.js';
+import { eventually } from '@clearline/testing';
+
+/** The projection is a catch-up subscription: a change shows within a few polls, far below the test's bound. */
+const READ_MODEL_WAIT_MS = 20_000;
 
 jest.setTimeout(60_000);
 
@@ -41,16 +45,6 @@ interface Answer {
 async function get(path: string): Promise<Answer> {
   const response = await fetch(`${baseUrl}${path}`);
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: await response.json() };
-}
-
-async function eventually<T>(description: string, find: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
 }
 
 /**
@@ -142,7 +136,7 @@ beforeAll(async () => {
   await eventually('the wallet frozen in the read model', async () => {
     const account = await get(`/accounts/${wallet}`);
     return account.body.status === 'frozen' ? account : undefined;
-  });
+  }, READ_MODEL_WAIT_MS);
 });
 
 afterAll(async () => {
@@ -243,10 +237,10 @@ describe('history', () => {
     await decide(`corr-${run}-busy`, { [`account-${accountId}`]: [['AccountOpened', { accountId, ownerId: 'busy', kind: 'suspense', currency: 'EUR' }]] });
     const credit = () => decide(`corr-${run}-busy`, { [`account-${accountId}`]: [['AccountCredited', { transferId: randomUUID(), amountMinor: '1' }]] });
     for (let index = 0; index < 5; index += 1) await credit();
-    await eventually('five entries', async () => ((await get(`/accounts/${accountId}/history`)).body.entries?.length === 5 ? true : undefined));
+    await eventually('five entries', async () => ((await get(`/accounts/${accountId}/history`)).body.entries?.length === 5 ? true : undefined), READ_MODEL_WAIT_MS);
     const first = await get(`/accounts/${accountId}/history?limit=2`);
     for (let index = 0; index < 3; index += 1) await credit();
-    await eventually('eight entries', async () => ((await get(`/accounts/${accountId}/history`)).body.entries?.length === 8 ? true : undefined));
+    await eventually('eight entries', async () => ((await get(`/accounts/${accountId}/history`)).body.entries?.length === 8 ? true : undefined), READ_MODEL_WAIT_MS);
     const pages = [first];
     for (let next = first.body.links.next; next !== null;) {
       const page = await get(next);

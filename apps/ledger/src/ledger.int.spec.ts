@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { ALL_TOPICS, contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
+import { ALL_TOPICS, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
 import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
 import { ACCOUNT_EVENT_TYPES, evolveAccount, initialAccountState, type AccountEvent, type AccountState } from '@clearline/ledger-domain';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { LedgerBatchWriter } from './ledger-batch-writer.js';
 import { LedgerWorker } from './ledger.worker.js';
+import { eventually, testEnvelope } from '@clearline/testing';
 
 jest.setTimeout(120_000);
 
@@ -39,26 +40,9 @@ let store: PostgresEventStore;
 const published: Published[] = [];
 
 async function send<Type extends ContractType>(type: Type, data: DataOf<Type>): Promise<ContractEnvelope> {
-  const correlationId = randomUUID();
-  const envelope = {
-    id: randomUUID(),
-    type,
-    schemaVersion: contractFor(type).schemaVersion,
-    data,
-    metadata: { correlationId, causationId: correlationId, occurredAt: new Date().toISOString(), producer: 'ledger-int-test' },
-  } as ContractEnvelope;
+  const envelope = testEnvelope(type, data, 'ledger-int-test');
   await publisher.publish([envelope]);
   return envelope;
-}
-
-async function eventually<T>(description: string, find: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
 }
 
 /** The first event of `type` on ledger.events whose data has every field of `match`. */

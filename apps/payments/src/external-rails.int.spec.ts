@@ -11,7 +11,7 @@ import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { assertNoCardData, CardVault, cardVaultSecretsForService, panRenderings, type CardDataProbe } from '@clearline/cards';
-import { ALL_TOPICS, contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf, type PaymentCardData } from '@clearline/contracts';
+import { ALL_TOPICS, Topics, type ContractType, type DataOf, type PaymentCardData } from '@clearline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@clearline/event-store';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
 import { createPool, type Pool } from '@clearline/postgres';
@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { eventually, testEnvelope } from '@clearline/testing';
 
 jest.setTimeout(180_000);
 
@@ -60,22 +61,7 @@ const paymentIds: string[] = [];
 const merchant = `ext-int-${run}-merchant`;
 
 async function send<Type extends ContractType>(type: Type, data: DataOf<Type>): Promise<void> {
-  const correlationId = randomUUID();
-  const envelope = {
-    id: randomUUID(), type, schemaVersion: contractFor(type).schemaVersion, data,
-    metadata: { correlationId, causationId: correlationId, occurredAt: new Date().toISOString(), producer: 'external-rails-int-test' },
-  } as ContractEnvelope;
-  await publisher.publish([envelope]);
-}
-
-async function eventually<T>(description: string, find: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+  await publisher.publish([testEnvelope(type, data, 'external-rails-int-test')]);
 }
 
 function outcome(type: string, match: Record<string, unknown>): Promise<Published> {

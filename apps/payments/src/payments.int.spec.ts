@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { ALL_TOPICS, contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf, type WireBalances } from '@clearline/contracts';
+import { ALL_TOPICS, Topics, type ContractType, type DataOf, type WireBalances } from '@clearline/contracts';
 import { PostgresEventStore, type RecordedEvent } from '@clearline/event-store';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
 import { createPool, type Pool } from '@clearline/postgres';
@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { eventually, testEnvelope } from '@clearline/testing';
 
 jest.setTimeout(120_000);
 
@@ -45,22 +46,7 @@ const funding = `pay-int-${run}-funding`;
 const merchant = `pay-int-${run}-merchant`;
 
 async function send<Type extends ContractType>(type: Type, data: DataOf<Type>): Promise<void> {
-  const correlationId = randomUUID();
-  const envelope = {
-    id: randomUUID(), type, schemaVersion: contractFor(type).schemaVersion, data,
-    metadata: { correlationId, causationId: correlationId, occurredAt: new Date().toISOString(), producer: 'payments-int-test' },
-  } as ContractEnvelope;
-  await publisher.publish([envelope]);
-}
-
-async function eventually<T>(description: string, find: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+  await publisher.publish([testEnvelope(type, data, 'payments-int-test')]);
 }
 
 /** The first message of `type` seen on ledger.events or payments.events whose data has every field of `match`. */

@@ -11,7 +11,7 @@ import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
-  ALL_TOPICS, contractFor, Topics, type ContractEnvelope, type ContractType, type DataOf, type MessageEnvelope, type WireBalances,
+  ALL_TOPICS, Topics, type ContractEnvelope, type ContractType, type DataOf, type MessageEnvelope, type WireBalances,
 } from '@clearline/contracts';
 import { PostgresEventStore } from '@clearline/event-store';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { settlementBatchReport } from './settlement-report.js';
+import { eventually, testEnvelope } from '@clearline/testing';
 
 jest.setTimeout(120_000);
 
@@ -49,22 +50,8 @@ const funding = `set-int-${run}-funding`;
 /** Reactions of the test's driver to what payments publishes (risk answers, captures, refunds, voids). */
 const reactions: ((message: MessageEnvelope) => Promise<void>)[] = [];
 
-async function send<Type extends ContractType>(type: Type, data: DataOf<Type>, id: string = randomUUID()): Promise<void> {
-  const envelope = {
-    id, type, schemaVersion: contractFor(type).schemaVersion, data,
-    metadata: { correlationId: id, causationId: id, occurredAt: new Date().toISOString(), producer: 'settlement-int-test' },
-  } as ContractEnvelope;
-  await publisher.publish([envelope]);
-}
-
-async function eventually<T>(description: string, find: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const found = await find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`);
+async function send<Type extends ContractType>(type: Type, data: DataOf<Type>, id?: string): Promise<void> {
+  await publisher.publish([testEnvelope(type, data, 'settlement-int-test', id)]);
 }
 
 const messagesOf = (type: string, match: (data: Record<string, unknown>) => boolean) =>

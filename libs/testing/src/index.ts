@@ -1,2 +1,3 @@
 export * from './gateway-client.js';
 export * from './platform.js';
+export * from './eventually.js';
