@@ -46,3 +46,4 @@ export {
   textHoldsCardData,
   type CardDataProbe,
 } from './card-data-scanner.js';
+export { inMemoryVaultRedis } from './in-memory-vault-redis.js';

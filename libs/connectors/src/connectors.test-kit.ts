@@ -1,7 +1,7 @@
 // Test helpers for this library's specs: a connector that answers from a script, an in-memory
 // stand-in for the few Redis commands the vault uses, and sample Money and requests.
 import { moneyFromMinor, type Money } from '@clearline/money';
-import type { CardVaultRedis } from '@clearline/cards';
+export { inMemoryVaultRedis as inMemoryRedis } from '@clearline/cards';
 import type { Clock } from './clock.js';
 import type { AuthorizeRequest, Connector, ConnectorCallOptions, ConnectorOperation, ConnectorRail, ConnectorResult } from './connector.js';
 
@@ -52,31 +52,4 @@ export function cardAuthorization(amountMinor: bigint, idempotencyKey = 'pay-1:a
 
 export function walletAuthorization(amountMinor: bigint, idempotencyKey = 'pay-1:authorize'): AuthorizeRequest {
   return { idempotencyKey, paymentId: 'pay-1', amount: eur(amountMinor), source: { rail: 'e_wallet', walletId: 'wallet-42' } };
-}
-
-/** GET / SET (PX, NX, XX) / DEL / PTTL over a Map, with expiry on a clock: enough for the vault's unit tests. */
-export function inMemoryRedis(clock: Clock): CardVaultRedis & { entries: Map<string, { value: string; expiresAtMs: number }> } {
-  const entries = new Map<string, { value: string; expiresAtMs: number }>();
-  const live = (key: string) => {
-    const entry = entries.get(key);
-    if (entry !== undefined && entry.expiresAtMs <= clock.now()) entries.delete(key);
-    return entries.get(key);
-  };
-  const fake = {
-    entries,
-    get: async (key: string) => live(key)?.value ?? null,
-    set: async (key: string, value: string, _px: 'PX', ttlMs: number, condition: 'NX' | 'XX') => {
-      const exists = live(key) !== undefined;
-      if ((condition === 'NX' && exists) || (condition === 'XX' && !exists)) return null;
-      entries.set(key, { value, expiresAtMs: clock.now() + Number(ttlMs) });
-      return 'OK';
-    },
-    del: async (key: string) => (entries.delete(key) ? 1 : 0),
-    pttl: async (key: string) => {
-      const entry = live(key);
-      return entry === undefined ? -2 : entry.expiresAtMs - clock.now();
-    },
-  };
-  // The cast narrows ioredis's overloaded signatures to the ones the vault calls.
-  return fake as unknown as CardVaultRedis & { entries: typeof entries };
 }
