@@ -2,7 +2,8 @@
 // real ledger (its built service, as a child process) holding, capturing, voiding, expiring and
 // reversing the money: a sale, authorize then capture (full and partial), a void, an expiry of a
 // short authorization, two partial refunds and a third one beyond the captured amount refused, a
-// decline by risk, a decline for funds, a risk answer that never comes, and a restart of the payments
+// decline by risk, a decline for funds, a risk answer that never comes, a review nobody decides (the
+// merchant's timeout outcome: approve, or the default decline), and a restart of the payments
 // service between authorize and capture. The test plays risk: it publishes RiskAssessed itself.
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
@@ -27,6 +28,7 @@ const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const LEDGER_PORT = 4702;
 const RISK_TIMEOUT_MS = 4_000;
+const REVIEW_TIMEOUT_MS = 3_000;
 const run = randomUUID().slice(0, 8);
 const eur = (amountMinor: string) => ({ amountMinor, currency: 'EUR' });
 
@@ -128,6 +130,7 @@ beforeAll(async () => {
     LOG_LEVEL: process.env['PAYMENTS_TEST_LOG'] ?? 'silent',
     PAYMENTS_TIMEOUT_INTERVAL_MS: '200',
     PAYMENTS_RISK_TIMEOUT_MS: String(RISK_TIMEOUT_MS),
+    PAYMENTS_REVIEW_TIMEOUT_MS: String(REVIEW_TIMEOUT_MS),
   });
   pool = createPool({ connectionString: DATABASE_URL, applicationName: 'payments-int-test', max: 4 });
   store = new PostgresEventStore(pool);
@@ -297,6 +300,41 @@ describe('declines', () => {
     const paymentId = await requestPayment(payer, '1000', {}, 'none');
     const declined = await recorded(paymentId, 'PaymentDeclined', RISK_TIMEOUT_MS + 20_000);
     expect(declined.data).toMatchObject({ stage: 'risk', reasonCode: 'risk_timeout' });
+  });
+});
+
+describe('a review nobody decides in time', () => {
+  /** Requests a payment that risk sends to review, with the merchant's timeout outcome (none: the default). */
+  async function inReview(name: string, reviewTimeoutOutcome?: 'approve' | 'decline'): Promise<{ payer: string; paymentId: string }> {
+    const payer = await fundedWallet(name);
+    const paymentId = await requestPayment(payer, '1500', {}, 'none');
+    await send('RiskAssessed', {
+      paymentId, payerAccountId: payer, score: 75, decision: 'review', reasons: ['velocity_payer_1m'], ruleSetVersion: 'int-test',
+      ...(reviewTimeoutOutcome ? { reviewTimeoutOutcome } : {}),
+    });
+    return { payer, paymentId };
+  }
+
+  it("the merchant's approve: recorded as reviewed by review_timeout, then authorized and captured as usual", async () => {
+    const { payer, paymentId } = await inReview('review-timeout-approve', 'approve');
+    expect((await recorded(paymentId, 'PaymentInReview')).data).toMatchObject({ riskScore: 75, timeoutOutcome: 'approve' });
+    const captured = await recorded(paymentId, 'PaymentCaptured', REVIEW_TIMEOUT_MS + 20_000);
+    expect(captured.data).toMatchObject({ amount: eur('1500') });
+    expect((await recorded(paymentId, 'PaymentReviewed')).data).toMatchObject({ decision: 'approve', reviewerId: 'review_timeout' });
+    // The stream also holds the ledger commands it sent (PlaceHold, CaptureHold): only the payment's own events here.
+    expect((await typesOf(paymentId)).filter((type) => type.startsWith('Payment'))).toEqual([
+      'PaymentRequested', 'PaymentInReview', 'PaymentReviewed', 'PaymentAuthorizationStarted', 'PaymentAuthorized', 'PaymentCaptureStarted', 'PaymentCaptured',
+    ]);
+    const posted = await outcome('HoldCaptured', { paymentId });
+    expect(balancesIn(posted, 'debitBalances')).toMatchObject({ postedMinor: '8500', pendingMinor: '0' });
+  });
+
+  it('no outcome named (the default): declined with review_timeout, and nothing was held', async () => {
+    const { paymentId } = await inReview('review-timeout-default');
+    expect((await recorded(paymentId, 'PaymentInReview')).data).toMatchObject({ timeoutOutcome: 'decline' });
+    const declined = await recorded(paymentId, 'PaymentDeclined', REVIEW_TIMEOUT_MS + 20_000);
+    expect(declined.data).toMatchObject({ stage: 'review', reasonCode: 'review_timeout' });
+    expect(await typesOf(paymentId)).toEqual(['PaymentRequested', 'PaymentInReview', 'PaymentDeclined']);
   });
 });
 

@@ -126,5 +126,6 @@ export function riskAssessedData(payment: Pick<PaymentRequestedData, 'paymentId'
     ...(decision.modelVersion ? { modelVersion: decision.modelVersion } : {}),
     ...(decision.topFeatures.length > 0 ? { topFeatures: decision.topFeatures } : {}),
     ...(decision.failPolicy ? { failPolicy: decision.failPolicy } : {}),
+    ...(decision.reviewTimeoutOutcome ? { reviewTimeoutOutcome: decision.reviewTimeoutOutcome } : {}),
   };
 }

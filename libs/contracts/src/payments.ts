@@ -3,6 +3,7 @@ import {
   enumSchema, identifierSchema, objectSchema, positiveMoneySchema, timestampSchema, uuidSchema,
   type WireMoney,
 } from './schema.js';
+import { REVIEW_TIMEOUT_OUTCOMES, type ReviewTimeoutOutcome } from './risk.js';
 import { PAYMENT_SETTLED_V2_SCHEMA_VERSION, paymentSettledV2Schema, type PaymentSettledV2Data } from './settlement.js';
 import { Topics } from './topics.js';
 
@@ -164,6 +165,8 @@ export interface PaymentInReviewData {
   paymentId: string;
   riskScore: number;
   reasons: string[];
+  /** What the payment becomes if no analyst decides before the review timeout (absent: decline). */
+  timeoutOutcome?: ReviewTimeoutOutcome;
 }
 
 export const PaymentInReview = defineContract<'PaymentInReview', PaymentInReviewData>({
@@ -177,7 +180,8 @@ export const PaymentInReview = defineContract<'PaymentInReview', PaymentInReview
     paymentId: uuidSchema,
     riskScore: { type: 'integer', minimum: 0, maximum: 100 },
     reasons: { type: 'array', items: identifierSchema, maxItems: 20 },
-  }),
+    timeoutOutcome: enumSchema(REVIEW_TIMEOUT_OUTCOMES),
+  }, ['timeoutOutcome']),
 });
 
 /**

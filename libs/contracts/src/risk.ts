@@ -7,6 +7,11 @@ export type RiskDecision = (typeof RISK_DECISIONS)[number];
 
 export const RISK_RULE_ACTIONS = ['allow', 'block', 'review'] as const;
 export const RISK_FAIL_POLICIES = ['open', 'closed'] as const;
+/** What a payment in review becomes when no analyst decides in time. */
+export const REVIEW_TIMEOUT_OUTCOMES = ['approve', 'decline'] as const;
+export type ReviewTimeoutOutcome = (typeof REVIEW_TIMEOUT_OUTCOMES)[number];
+/** Where neither the rule set nor an event says otherwise (events from before the choice existed). */
+export const DEFAULT_REVIEW_TIMEOUT_OUTCOME: ReviewTimeoutOutcome = 'decline';
 export const RISK_UNAVAILABLE_PARTS = ['features', 'model'] as const;
 
 export interface RiskAssessedData {
@@ -28,6 +33,8 @@ export interface RiskAssessedData {
   topFeatures?: { feature: string; contribution: number }[];
   /** Present when features or the model were unavailable; `applied` when the policy decided. */
   failPolicy?: { policy: (typeof RISK_FAIL_POLICIES)[number]; unavailable: (typeof RISK_UNAVAILABLE_PARTS)[number][]; applied: boolean };
+  /** With a review decision: the merchant's rule for a review nobody decides in time (absent: decline). */
+  reviewTimeoutOutcome?: ReviewTimeoutOutcome;
 }
 
 // The optional fields arrived with the rules + model scorer (issue 7). Adding optional fields keeps
@@ -59,5 +66,6 @@ export const RiskAssessed = defineContract<'RiskAssessed', RiskAssessedData>({
       unavailable: { type: 'array', items: enumSchema(RISK_UNAVAILABLE_PARTS), minItems: 1, maxItems: 2, uniqueItems: true },
       applied: { type: 'boolean' },
     }),
-  }, ['ruleFired', 'modelVersion', 'topFeatures', 'failPolicy']),
+    reviewTimeoutOutcome: enumSchema(REVIEW_TIMEOUT_OUTCOMES),
+  }, ['ruleFired', 'modelVersion', 'topFeatures', 'failPolicy', 'reviewTimeoutOutcome']),
 });

@@ -39,7 +39,7 @@ const transferId = refundTransferId(PAYMENT_ID, REFUND_ID);
 // The payment's own events.
 const requestedSale: PaymentEvent = { type: 'PaymentRequested', data: sale };
 const requestedManual: PaymentEvent = { type: 'PaymentRequested', data: manual };
-const inReview: PaymentEvent = { type: 'PaymentInReview', data: { paymentId: PAYMENT_ID, riskScore: 60, reasons: ['velocity_payer_1m'] } };
+const inReview: PaymentEvent = { type: 'PaymentInReview', data: { paymentId: PAYMENT_ID, riskScore: 60, reasons: ['velocity_payer_1m'], timeoutOutcome: 'decline' } };
 const authorizationStarted: PaymentEvent = { type: 'PaymentAuthorizationStarted', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, riskScore: 10, expiresAt: EXPIRES_AT } };
 const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, amount } };
 const captureStarted: PaymentEvent = { type: 'PaymentCaptureStarted', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, amount: eur('1500'), commandId: 'capture-1', fingerprint: 'f' } };
@@ -126,6 +126,13 @@ describe('payment process', () => {
       })]);
     });
 
+    it("RiskAssessed(review) passes on the merchant's review timeout outcome", () => {
+      const input: ProcessInput = { type: 'RiskAssessed', data: { paymentId: PAYMENT_ID, payerAccountId: 'wallet-1', score: 60, decision: 'review', reasons: [], ruleSetVersion: 'skeleton-1', reviewTimeoutOutcome: 'approve' } };
+      given(history).when(input).then([toPayment({
+        type: 'ApplyRiskAssessment', data: { score: 60, decision: 'review', reasons: [], holdId: NEW_HOLD_ID, reviewTimeoutOutcome: 'approve' }, now: NOW,
+      })]);
+    });
+
     it('the risk timeout -> TimeOutRiskAssessment', () => {
       given(history).when(timeout('risk', 'risk')).then([toPayment({ type: 'TimeOutRiskAssessment', data: {} })]);
     });
@@ -139,7 +146,7 @@ describe('payment process', () => {
     });
 
     it('the review timeout -> TimeOutReview', () => {
-      given(history).when(timeout('review', 'review')).then([toPayment({ type: 'TimeOutReview', data: {} })]);
+      given(history).when(timeout('review', 'review')).then([toPayment({ type: 'TimeOutReview', data: { holdId: NEW_HOLD_ID }, now: NOW })]);
     });
 
     it('a late RiskAssessed -> []', () => {

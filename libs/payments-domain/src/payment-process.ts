@@ -24,7 +24,8 @@ import {
  *               PaymentRefundStarted -> ReverseTransfer; TransferReversed -> RecordRefundPosted.
  * Compensations: HoldRejected -> RecordHoldRejected (nothing held); PaymentFailed with a hold -> VoidHold;
  *               a HoldPlaced that arrives after the payment failed -> VoidHold; PaymentExpired -> ExpireHold.
- * Timeouts (docs/payments.md): risk -> declined risk_timeout; review -> declined review_timeout;
+ * Timeouts (docs/payments.md): risk -> declined risk_timeout; review -> the outcome the merchant's rule set chose
+ *               when the payment went into review (declined review_timeout, or approved by `review_timeout`);
  *               authorization -> expired; ledger -> the same command again (its id makes it one effect), and
  *               after `ledgerMaxSends` a hold fails the payment (ledger_timeout) while a capture, void or
  *               refund, whose money may have moved, is handed to an operator; connector -> an authorization
@@ -135,7 +136,10 @@ export function decidePaymentProcess(input: ProcessInput, state: PaymentState, c
       if (state.status !== 'requested') return [];
       return [toPayment({
         type: 'ApplyRiskAssessment',
-        data: { score: input.data.score, decision: input.data.decision, reasons: input.data.reasons, holdId: context.newHoldId },
+        data: {
+          score: input.data.score, decision: input.data.decision, reasons: input.data.reasons, holdId: context.newHoldId,
+          ...(input.data.reviewTimeoutOutcome ? { reviewTimeoutOutcome: input.data.reviewTimeoutOutcome } : {}),
+        },
         now: context.now,
       })];
     case 'HoldPlaced':
@@ -276,7 +280,7 @@ function onTimeout(timeout: Extract<ProcessInput, { type: 'PaymentTimeoutElapsed
     case 'risk':
       return state.status === 'requested' ? [toPayment({ type: 'TimeOutRiskAssessment', data: {} })] : [];
     case 'review':
-      return state.status === 'in_review' ? [toPayment({ type: 'TimeOutReview', data: {} })] : [];
+      return state.status === 'in_review' ? [toPayment({ type: 'TimeOutReview', data: { holdId: context.newHoldId }, now: context.now })] : [];
     case 'authorization':
       return state.status === 'authorized' ? [toPayment({ type: 'ExpireAuthorization', data: { holdId: state.holdId } })] : [];
     case 'ledger': {

@@ -1,9 +1,9 @@
 // Proves the Payment aggregate (wallet lifecycle): each command is accepted in exactly the states the
 // lifecycle allows and yields the expected events, and is otherwise refused with a PaymentStateError
 // that names the state and a stable reason code. Lifecycle commands are idempotent on their command id.
-import { canonicalJson, type PaymentRequestedData, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
+import { canonicalJson, deriveMessageId, type PaymentInReviewData, type PaymentRequestedData, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
 import {
-  decidePayment, evolvePayment, initialPaymentState, PAYMENT_EVENT_TYPES, PaymentStateError, refundTransferId, TERMINAL_STATUSES,
+  decidePayment, evolvePayment, initialPaymentState, PAYMENT_EVENT_TYPES, PaymentStateError, refundTransferId, REVIEW_TIMEOUT_REVIEWER, TERMINAL_STATUSES,
   type PaymentCommand, type PaymentEvent, type PaymentState, type PaymentStatus,
 } from './payment.js';
 
@@ -38,7 +38,7 @@ const fingerprints = {
 const requestedSale: PaymentEvent = { type: 'PaymentRequested', data: sale };
 const requestedManual: PaymentEvent = { type: 'PaymentRequested', data: manual };
 const authorizationStarted: PaymentEvent = { type: 'PaymentAuthorizationStarted', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, riskScore: 10, expiresAt: EXPIRES_AT } };
-const inReview: PaymentEvent = { type: 'PaymentInReview', data: { paymentId: PAYMENT_ID, riskScore: 60, reasons: ['velocity_payer_1m'] } };
+const inReview: PaymentEvent = { type: 'PaymentInReview', data: { paymentId: PAYMENT_ID, riskScore: 60, reasons: ['velocity_payer_1m'], timeoutOutcome: 'decline' } };
 const declinedByRisk: PaymentEvent = { type: 'PaymentDeclined', data: { paymentId: PAYMENT_ID, stage: 'risk', reasonCode: 'velocity_payer_1m' } };
 const declinedForFunds: PaymentEvent = { type: 'PaymentDeclined', data: { paymentId: PAYMENT_ID, stage: 'funds', reasonCode: 'insufficient_funds' } };
 const authorized: PaymentEvent = { type: 'PaymentAuthorized', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, amount: eur('2500') } };
@@ -104,7 +104,7 @@ const EVERY_COMMAND: [PaymentCommand, string][] = [
   [recordRefundPosted(), 'record refund posted'],
   [recordRefundRejected(), 'record refund rejected'],
   [{ type: 'TimeOutRiskAssessment', data: {} }, 'time out risk assessment'],
-  [{ type: 'TimeOutReview', data: {} }, 'time out review'],
+  [{ type: 'TimeOutReview', data: { holdId: HOLD_ID }, now: APPROVED_AT }, 'time out review'],
   [{ type: 'TimeOutHold', data: { holdId: HOLD_ID } }, 'time out hold'],
   [{ type: 'ExpireAuthorization', data: { holdId: HOLD_ID } }, 'expire authorization'],
 ];
@@ -188,6 +188,11 @@ describe('Payment', () => {
       given(history).when(applyRisk('review', 60, ['velocity_payer_1m'])).then([inReview]).andStatusIs('in_review');
     });
 
+    it("ApplyRiskAssessment(review) records the merchant's review timeout outcome", () => {
+      const command: PaymentCommand = { type: 'ApplyRiskAssessment', data: { score: 60, decision: 'review', reasons: ['velocity_payer_1m'], holdId: HOLD_ID, reviewTimeoutOutcome: 'approve' }, now: APPROVED_AT };
+      given(history).when(command).then([{ ...inReview, data: { ...inReview.data, timeoutOutcome: 'approve' } }]);
+    });
+
     it('ApplyRiskAssessment(decline) declines at the risk stage with the weightiest reason', () => {
       given(history).when(applyRisk('decline', 90, ['velocity_payer_1m', 'amount_above_limit'])).then([declinedByRisk]).andStatusIs('declined');
     });
@@ -229,8 +234,24 @@ describe('Payment', () => {
     });
 
     it('TimeOutReview declines at the review stage with review_timeout', () => {
-      given(history).when({ type: 'TimeOutReview', data: {} })
+      given(history).when({ type: 'TimeOutReview', data: { holdId: HOLD_ID }, now: APPROVED_AT })
         .then([{ type: 'PaymentDeclined', data: { paymentId: PAYMENT_ID, stage: 'review', reasonCode: 'review_timeout' } }]).andStatusIs('declined');
+    });
+
+    it('TimeOutReview of a review stored before the outcome was recorded declines, as it always did', () => {
+      const { timeoutOutcome: _recordedLater, ...olderData } = inReview.data as PaymentInReviewData;
+      given([requestedSale, { type: 'PaymentInReview', data: olderData }]).when({ type: 'TimeOutReview', data: { holdId: HOLD_ID }, now: APPROVED_AT })
+        .then([{ type: 'PaymentDeclined', data: { paymentId: PAYMENT_ID, stage: 'review', reasonCode: 'review_timeout' } }]);
+    });
+
+    it('TimeOutReview with an approve outcome records a review by review_timeout and starts authorization with the risk score', () => {
+      const approveOnTimeout: PaymentEvent = { ...inReview, data: { ...inReview.data, timeoutOutcome: 'approve' } };
+      const fingerprint = canonicalJson({ type: 'ReviewPayment', decision: 'approve', reviewerId: REVIEW_TIMEOUT_REVIEWER });
+      given([requestedSale, approveOnTimeout]).when({ type: 'TimeOutReview', data: { holdId: HOLD_ID }, now: APPROVED_AT })
+        .then([
+          { type: 'PaymentReviewed', data: { paymentId: PAYMENT_ID, decision: 'approve', reviewerId: REVIEW_TIMEOUT_REVIEWER, commandId: deriveMessageId(PAYMENT_ID, 'review-timeout'), fingerprint } },
+          { type: 'PaymentAuthorizationStarted', data: { paymentId: PAYMENT_ID, holdId: HOLD_ID, riskScore: 60, expiresAt: '2025-03-08T09:00:01.000Z' } },
+        ]).andStatusIs('authorizing');
     });
 
     it('the same ReviewPayment again, after it was applied, is a no-op', () => {

@@ -1,9 +1,9 @@
 import {
-  canonicalJson, deriveMessageId,
+  canonicalJson, DEFAULT_REVIEW_TIMEOUT_OUTCOME, deriveMessageId,
   type DeclineStage, type PaymentAuthorizationStartedData, type PaymentAuthorizedData, type PaymentCapturedData,
   type PaymentCommandRejectedData, type PaymentDeclinedData, type PaymentExpiredData, type PaymentFailedData, type PaymentInReviewData,
   type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentVoidedData,
-  type RefundFailedData, type RequestPaymentData, type ReviewDecision, type RiskDecision, type WireMoney,
+  type RefundFailedData, type RequestPaymentData, type ReviewDecision, type ReviewTimeoutOutcome, type RiskDecision, type WireMoney,
 } from '@clearline/contracts';
 import {
   connectorCallId, connectorRefusalReason, connectorSourceOf, externalRailOf,
@@ -111,7 +111,7 @@ export type PaymentLifecycleCommand =
 
 export type PaymentCommand =
   | { type: 'RequestPayment'; data: RequestPaymentData; now: string }
-  | { type: 'ApplyRiskAssessment'; data: { score: number; decision: RiskDecision; reasons: string[]; holdId: string }; now: string }
+  | { type: 'ApplyRiskAssessment'; data: { score: number; decision: RiskDecision; reasons: string[]; holdId: string; reviewTimeoutOutcome?: ReviewTimeoutOutcome }; now: string }
   | PaymentLifecycleCommand
   | { type: 'RecordHoldPlaced'; data: { holdId: string } }
   | { type: 'RecordHoldRejected'; data: { holdId: string; reasonCode: string } }
@@ -122,7 +122,8 @@ export type PaymentCommand =
   | { type: 'RecordRefundPosted'; data: { transferId: string } }
   | { type: 'RecordRefundRejected'; data: { transferId: string; reasonCode: string } }
   | { type: 'TimeOutRiskAssessment'; data: Record<string, never> }
-  | { type: 'TimeOutReview'; data: Record<string, never> }
+  /** `holdId` opens the authorization when the review's timeout outcome is approve. */
+  | { type: 'TimeOutReview'; data: { holdId: string }; now: string }
   | { type: 'TimeOutHold'; data: { holdId: string } }
   | { type: 'ExpireAuthorization'; data: { holdId: string } }
   | { type: 'RecordConnectorResult'; data: ConnectorCallCompletedData }
@@ -176,7 +177,7 @@ export type CapturedStatus = (typeof CAPTURED_STATUSES)[number];
 export type PaymentState =
   | { status: 'initial' }
   | (Known & { status: 'requested' })
-  | (Known & { status: 'in_review'; riskScore: number })
+  | (Known & { status: 'in_review'; riskScore: number; timeoutOutcome: ReviewTimeoutOutcome })
   | (Known & { status: 'authorizing'; holdId: string; riskScore: number; expiresAt?: string; connector?: ConnectorAuthorization })
   | (Known & Held & { status: 'authorized' })
   | (Known & Held & { status: 'capturing'; capture: CaptureInFlight })
@@ -291,7 +292,7 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       return [{ type: 'PaymentDeclined', data: { paymentId: state.payment.paymentId, stage: 'risk', reasonCode: 'risk_timeout' } }];
     case 'TimeOutReview':
       if (state.status !== 'in_review') throw new PaymentStateError(command.type, state.status);
-      return [{ type: 'PaymentDeclined', data: { paymentId: state.payment.paymentId, stage: 'review', reasonCode: 'review_timeout' } }];
+      return reviewTimedOut(state, command.data.holdId, command.now);
     case 'TimeOutHold':
       if (state.status !== 'authorizing') throw new PaymentStateError(command.type, state.status);
       assertSameHold(command, state.holdId, state.status);
@@ -454,6 +455,34 @@ function review(command: Extract<PaymentLifecycleCommand, { type: 'ReviewPayment
   }
 }
 
+/** The reviewer recorded when the review timeout, not an analyst, approved a payment. */
+export const REVIEW_TIMEOUT_REVIEWER = 'review_timeout';
+
+/**
+ * No analyst decided in time: the outcome chosen when the payment went into review (the merchant's
+ * rule set, carried by RiskAssessed) applies. An approval is recorded as a review by
+ * `review_timeout`, with a command id derived from the payment, so analysts see who decided.
+ */
+function reviewTimedOut(state: Extract<PaymentState, { status: 'in_review' }>, holdId: string, now: string): PaymentEvent[] {
+  const { paymentId } = state.payment;
+  switch (state.timeoutOutcome) {
+    case 'decline':
+      return [{ type: 'PaymentDeclined', data: { paymentId, stage: 'review', reasonCode: 'review_timeout' } }];
+    case 'approve': {
+      const commandId = deriveMessageId(paymentId, 'review-timeout');
+      const fingerprint = canonicalJson({ type: 'ReviewPayment', decision: 'approve', reviewerId: REVIEW_TIMEOUT_REVIEWER });
+      return [
+        { type: 'PaymentReviewed', data: { paymentId, decision: 'approve', reviewerId: REVIEW_TIMEOUT_REVIEWER, commandId, fingerprint } },
+        authorizationStarted(state.payment, holdId, state.riskScore, now),
+      ];
+    }
+    default: {
+      const unreachable: never = state.timeoutOutcome;
+      return unreachable;
+    }
+  }
+}
+
 function capture(command: Extract<PaymentLifecycleCommand, { type: 'CapturePayment' }>, state: Exclude<PaymentState, { status: 'initial' }>, fingerprint: string): PaymentEvent[] {
   if (state.status !== 'authorized') throw new PaymentStateError(command.type, state.status);
   if (captureModeOf(state.payment) === 'automatic') {
@@ -549,7 +578,10 @@ function riskOutcome(payment: PaymentRequestedData, risk: Extract<PaymentCommand
     case 'approve':
       return authorizationStarted(payment, risk.holdId, risk.score, now);
     case 'review':
-      return { type: 'PaymentInReview', data: { paymentId: payment.paymentId, riskScore: risk.score, reasons: risk.reasons } };
+      return {
+        type: 'PaymentInReview',
+        data: { paymentId: payment.paymentId, riskScore: risk.score, reasons: risk.reasons, timeoutOutcome: risk.reviewTimeoutOutcome ?? DEFAULT_REVIEW_TIMEOUT_OUTCOME },
+      };
     case 'decline':
       return { type: 'PaymentDeclined', data: { paymentId: payment.paymentId, stage: 'risk', reasonCode: risk.reasons[0] ?? 'risk_declined' } };
     default: {
@@ -581,7 +613,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentAuthorizationStarted':
       return { ...known, status: 'authorizing', holdId: event.data.holdId, riskScore: event.data.riskScore, ...optionalExpiry(event.data.expiresAt) };
     case 'PaymentInReview':
-      return { ...known, status: 'in_review', riskScore: event.data.riskScore };
+      return { ...known, status: 'in_review', riskScore: event.data.riskScore, timeoutOutcome: event.data.timeoutOutcome ?? DEFAULT_REVIEW_TIMEOUT_OUTCOME };
     case 'PaymentReviewed':
       return { ...state, commands: remember(state, event.data.commandId, event.data.fingerprint) };
     case 'PaymentDeclined':

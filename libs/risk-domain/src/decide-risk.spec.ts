@@ -1,6 +1,6 @@
 // Proves the decision: rule sets are validated with errors that name the path; allow, block and
 // review rules (lists and conditions over every feature kind) run in that fixed order before the
-// score threshold; merchants override thresholds, limits, fail policy and rules; the large-amount
+// score threshold; merchants override thresholds, limits, fail policy, review timeout outcome and rules; the large-amount
 // rule judges each currency by its own limit; every decision carries a score, the rule that fired,
 // reason codes from the model, and the fail policy when features or the model are unavailable.
 import { decideRisk, type RiskScorer } from './decide-risk.js';
@@ -152,6 +152,19 @@ describe('per-merchant overrides', () => {
   });
 });
 
+describe('review timeout outcome', () => {
+  it('given no word in the rule set, then a review carries decline, and other outcomes carry none', () => {
+    expect(decide([], { earlier: 5 })).toMatchObject({ outcome: 'review', reviewTimeoutOutcome: 'decline' });
+    expect(decide([], { earlier: 0 })).toMatchObject({ outcome: 'approve', reviewTimeoutOutcome: null });
+  });
+
+  it('given a global approve and a merchant that keeps decline, then each review carries its own', () => {
+    const set = { reviewTimeoutOutcome: 'approve' as const, merchants: { 'merchant-2': { reviewTimeoutOutcome: 'decline' as const } } };
+    expect(decide([reviewLarge], { payment: { amountMinor: 10n ** 9n }, set })).toMatchObject({ outcome: 'review', reviewTimeoutOutcome: 'approve' });
+    expect(decide([reviewLarge], { payment: { amountMinor: 10n ** 9n, merchantId: 'merchant-2' }, set })).toMatchObject({ outcome: 'review', reviewTimeoutOutcome: 'decline' });
+  });
+});
+
 describe('fail policy', () => {
   it('given no features and fail-open, then approve with score 0, recorded as applied', () => {
     expect(decide([], { features: 'none' })).toMatchObject({
@@ -194,6 +207,8 @@ describe('rule set validation', () => {
     ['an operator that does not fit', { ...valid, rules: [{ id: 'r', action: 'review', when: [{ feature: 'method', op: '>', value: 'card' }] }] }, 'does not apply to string feature'],
     ['a value of the wrong kind', { ...valid, rules: [{ id: 'r', action: 'review', when: [{ feature: 'score', op: '>', value: '50' }] }] }, "rules[0].when[0].value: must be a number for 'score'"],
     ['an unknown field', { ...valid, extra: 1 }, 'extra: unknown field'],
+    ['an unknown review timeout outcome', { ...valid, reviewTimeoutOutcome: 'review' }, 'reviewTimeoutOutcome: must be one of approve, decline'],
+    ["a merchant's unknown review timeout outcome", { ...valid, merchants: { m: { reviewTimeoutOutcome: 'later' } } }, 'merchants.m.reviewTimeoutOutcome: must be one of approve, decline'],
     ['disabling a rule that does not exist', { ...valid, merchants: { m: { disableRules: ['nope'] } } }, "merchants.m.disableRules[0]: no global rule 'nope'"],
   ])('refuses %s', (_name, candidate, message) => {
     expect(() => parseRuleSet(candidate)).toThrow(RuleSetError);

@@ -1,4 +1,4 @@
-import type { RiskDecision } from '@clearline/contracts';
+import type { ReviewTimeoutOutcome, RiskDecision } from '@clearline/contracts';
 import { largeAmountLimitMinor } from './amount-limits.js';
 import type { RiskFeatures, RiskPayment } from './features.js';
 import { managedListMatch, NO_MANAGED_LISTS, type ManagedLists } from './managed-lists.js';
@@ -47,6 +47,8 @@ export interface RiskDecisionRecord {
   modelVersion: string | null;
   /** Set whenever features or the model were unavailable. */
   failPolicy: FailPolicyRecord | null;
+  /** With a review outcome: what the payment becomes if no analyst decides in time (the merchant's rule). */
+  reviewTimeoutOutcome: ReviewTimeoutOutcome | null;
 }
 
 const OUTCOME_OF_ACTION: Record<RuleAction, RiskDecision> = { allow: 'approve', block: 'decline', review: 'review' };
@@ -84,6 +86,7 @@ export function decideRisk(input: RiskDecisionInput, scorer: RiskScorer): RiskDe
     ruleSetVersion: rules.version,
     modelVersion: scorer.model?.version ?? null,
     failPolicy,
+    reviewTimeoutOutcome: outcome === 'review' ? rules.reviewTimeoutOutcome : null,
   };
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_REVIEW_TIMEOUT_OUTCOME, REVIEW_TIMEOUT_OUTCOMES, type ReviewTimeoutOutcome } from '@clearline/contracts';
 import { isCurrencyCode, parseMoney } from '@clearline/money';
 import { LIST_FIELDS, RULE_FEATURES, type ListField, type RuleFeatureKind } from './rule-features.js';
 
@@ -6,7 +7,7 @@ import { LIST_FIELDS, RULE_FEATURES, type ListField, type RuleFeatureKind } from
  * a fixed order, like Stripe Radar's: allow rules, then block rules, then review rules, then the
  * model's score against the thresholds. Within a phase a merchant's own rules run before the global
  * ones, and the first rule that matches decides. A merchant can also change the thresholds, the
- * large-amount limits and the fail policy, and switch global rules off.
+ * large-amount limits, the fail policy and the review timeout's outcome, and switch global rules off.
  */
 export const RULE_ACTIONS = ['allow', 'block', 'review'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
@@ -51,6 +52,7 @@ export interface Thresholds {
 
 export interface MerchantOverride {
   failPolicy?: FailPolicy;
+  reviewTimeoutOutcome?: ReviewTimeoutOutcome;
   thresholds?: Partial<Thresholds>;
   largeAmountMajor?: Record<string, string>;
   /** Global rule ids that do not apply to this merchant. */
@@ -61,6 +63,8 @@ export interface MerchantOverride {
 export interface RuleSet {
   version: string;
   failPolicy: FailPolicy;
+  /** What a payment in review becomes when no analyst decides before the payments service's review timeout. */
+  reviewTimeoutOutcome: ReviewTimeoutOutcome;
   thresholds: Thresholds;
   /** Overrides of DEFAULT_LARGE_AMOUNT_MAJOR, in major units per currency. */
   largeAmountMajor: Record<string, string>;
@@ -72,6 +76,7 @@ export interface RuleSet {
 export interface EffectiveRules {
   version: string;
   failPolicy: FailPolicy;
+  reviewTimeoutOutcome: ReviewTimeoutOutcome;
   thresholds: Thresholds;
   largeAmountMajor: Record<string, string>;
   /** The merchant's rules first, then the global rules it did not switch off. */
@@ -80,11 +85,15 @@ export interface EffectiveRules {
 
 export function rulesForMerchant(ruleSet: RuleSet, merchantId: string): EffectiveRules {
   const override = Object.hasOwn(ruleSet.merchants, merchantId) ? ruleSet.merchants[merchantId] : undefined;
-  if (!override) return { version: ruleSet.version, failPolicy: ruleSet.failPolicy, thresholds: ruleSet.thresholds, largeAmountMajor: ruleSet.largeAmountMajor, rules: ruleSet.rules };
+  if (!override) {
+    const { version, failPolicy, reviewTimeoutOutcome, thresholds, largeAmountMajor, rules } = ruleSet;
+    return { version, failPolicy, reviewTimeoutOutcome, thresholds, largeAmountMajor, rules };
+  }
   const disabled = new Set(override.disableRules ?? []);
   return {
     version: ruleSet.version,
     failPolicy: override.failPolicy ?? ruleSet.failPolicy,
+    reviewTimeoutOutcome: override.reviewTimeoutOutcome ?? ruleSet.reviewTimeoutOutcome,
     thresholds: { ...ruleSet.thresholds, ...override.thresholds },
     largeAmountMajor: { ...ruleSet.largeAmountMajor, ...override.largeAmountMajor },
     rules: [...(override.rules ?? []), ...ruleSet.rules.filter((rule) => !disabled.has(rule.id))],
@@ -111,9 +120,10 @@ const OPERATORS_BY_KIND: Record<RuleFeatureKind, readonly ConditionOperator[]> =
 export function parseRuleSet(candidate: unknown): RuleSet {
   const problems: string[] = [];
   if (!isObject(candidate)) throw new RuleSetError(['the rule set is not a JSON object']);
-  checkKeys(candidate, ['version', 'failPolicy', 'thresholds', 'largeAmountMajor', 'rules', 'merchants', 'description'], '', problems);
+  checkKeys(candidate, ['version', 'failPolicy', 'reviewTimeoutOutcome', 'thresholds', 'largeAmountMajor', 'rules', 'merchants', 'description'], '', problems);
   if (typeof candidate['version'] !== 'string' || !IDENTIFIER.test(candidate['version'])) problems.push('version: must be an identifier (letters, digits, _ . : -)');
   checkFailPolicy(candidate['failPolicy'], 'failPolicy', problems);
+  if (candidate['reviewTimeoutOutcome'] !== undefined) checkReviewTimeoutOutcome(candidate['reviewTimeoutOutcome'], 'reviewTimeoutOutcome', problems);
   checkThresholds(candidate['thresholds'], 'thresholds', true, problems);
   if (candidate['largeAmountMajor'] !== undefined) checkLargeAmounts(candidate['largeAmountMajor'], 'largeAmountMajor', problems);
   const rules = Array.isArray(candidate['rules']) ? candidate['rules'] : [];
@@ -126,6 +136,7 @@ export function parseRuleSet(candidate: unknown): RuleSet {
   return {
     version: candidate['version'] as string,
     failPolicy: candidate['failPolicy'] as FailPolicy,
+    reviewTimeoutOutcome: (candidate['reviewTimeoutOutcome'] as ReviewTimeoutOutcome | undefined) ?? DEFAULT_REVIEW_TIMEOUT_OUTCOME,
     thresholds: candidate['thresholds'] as Thresholds,
     largeAmountMajor: (candidate['largeAmountMajor'] as Record<string, string> | undefined) ?? {},
     rules: rules as Rule[],
@@ -138,8 +149,9 @@ function checkOverride(override: unknown, path: string, globalIds: Set<string>, 
     problems.push(`${path}: must be an object`);
     return;
   }
-  checkKeys(override, ['failPolicy', 'thresholds', 'largeAmountMajor', 'disableRules', 'rules'], path, problems);
+  checkKeys(override, ['failPolicy', 'reviewTimeoutOutcome', 'thresholds', 'largeAmountMajor', 'disableRules', 'rules'], path, problems);
   if (override['failPolicy'] !== undefined) checkFailPolicy(override['failPolicy'], `${path}.failPolicy`, problems);
+  if (override['reviewTimeoutOutcome'] !== undefined) checkReviewTimeoutOutcome(override['reviewTimeoutOutcome'], `${path}.reviewTimeoutOutcome`, problems);
   if (override['thresholds'] !== undefined) checkThresholds(override['thresholds'], `${path}.thresholds`, false, problems);
   if (override['largeAmountMajor'] !== undefined) checkLargeAmounts(override['largeAmountMajor'], `${path}.largeAmountMajor`, problems);
   const disabled = override['disableRules'];
@@ -155,6 +167,12 @@ function checkOverride(override: unknown, path: string, globalIds: Set<string>, 
 
 function checkFailPolicy(value: unknown, path: string, problems: string[]): void {
   if (!FAIL_POLICIES.includes(value as FailPolicy)) problems.push(`${path}: must be one of ${FAIL_POLICIES.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+function checkReviewTimeoutOutcome(value: unknown, path: string, problems: string[]): void {
+  if (!REVIEW_TIMEOUT_OUTCOMES.includes(value as ReviewTimeoutOutcome)) {
+    problems.push(`${path}: must be one of ${REVIEW_TIMEOUT_OUTCOMES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
 }
 
 function checkThresholds(value: unknown, path: string, required: boolean, problems: string[]): void {
