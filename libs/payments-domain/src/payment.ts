@@ -499,14 +499,16 @@ function capture(command: Extract<PaymentLifecycleCommand, { type: 'CapturePayme
 }
 
 function refund(command: Extract<PaymentLifecycleCommand, { type: 'RefundPayment' }>, state: Exclude<PaymentState, { status: 'initial' }>, fingerprint: string): PaymentEvent[] {
-  if (!isCaptured(state) || state.status === 'refunded') throw new PaymentStateError(command.type, state.status);
+  if (!isCaptured(state)) throw new PaymentStateError(command.type, state.status);
   const { refundId } = command.data;
   const earlier = state.refunds[refundId];
   if (earlier !== undefined) {
-    // The refund id is the refund's identity: asked again under another command id, same body is a no-op.
+    // The refund id is the refund's identity: asked again under another command id, same body is a no-op,
+    // also once the payment is fully refunded (the retry of the last refund is still a retry).
     if (earlier.fingerprint === fingerprint) return [];
     throw new PaymentStateError(command.type, state.status, `refund ${refundId} was asked for another amount`, 'duplicate_command_different_body');
   }
+  if (state.status === 'refunded') throw new PaymentStateError(command.type, state.status);
   const amountMinor = amountIn(command, state, command.data.amount);
   const refundableMinor = state.capturedMinor - state.refundedMinor - state.pendingRefundMinor;
   if (amountMinor > refundableMinor) {
