@@ -24,6 +24,8 @@ export interface PlatformOptions {
   basePort?: number;
   env?: Record<string, string>;
   logDirectory?: string;
+  /** How long each service may take to report ready (default 60 s); a loaded machine boots five services slowly. */
+  readyTimeoutMs?: number;
 }
 
 export interface RunningPlatform {
@@ -31,6 +33,10 @@ export interface RunningPlatform {
   processes: Map<ServiceName, ChildProcess>;
   logDirectory: string;
   stop(): Promise<void>;
+  /** Sends `signal` to one service (SIGKILL: a crash, no shutdown hooks) and resolves once it has exited. */
+  kill(service: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped or killed service again and resolves once it reports ready. */
+  restart(service: ServiceName): Promise<void>;
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
@@ -38,7 +44,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   const logDirectory = options.logDirectory ?? join(root, '.cache/logs');
   mkdirSync(logDirectory, { recursive: true });
   const processes = new Map<ServiceName, ChildProcess>();
-  for (const service of SERVICES) {
+  const launch = (service: ServiceName): ChildProcess => {
     const env = {
       ...process.env,
       ...options.env,
@@ -50,10 +56,29 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     processes.set(service, child);
-  }
-  const platform: RunningPlatform = { ports, processes, logDirectory, stop: () => stopPlatform(processes) };
+    return child;
+  };
+  for (const service of SERVICES) launch(service);
+  const platform: RunningPlatform = {
+    ports,
+    processes,
+    logDirectory,
+    stop: () => stopPlatform(processes),
+    kill: async (service, signal = 'SIGKILL') => {
+      const child = processes.get(service)!;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill(signal);
+      await exited;
+    },
+    restart: async (service) => {
+      const running = processes.get(service)!;
+      if (running.exitCode === null && running.signalCode === null) throw new Error(`${service} is still running; kill it first`);
+      await waitUntilReady(service, ports[service], launch(service));
+    },
+  };
   try {
-    await Promise.all(SERVICES.map((service) => waitUntilReady(service, ports[service], processes.get(service)!)));
+    await Promise.all(SERVICES.map((service) => waitUntilReady(service, ports[service], processes.get(service)!, options.readyTimeoutMs)));
   } catch (error) {
     await platform.stop();
     throw error;
@@ -61,8 +86,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   return platform;
 }
 
-async function waitUntilReady(service: ServiceName, port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+async function waitUntilReady(service: ServiceName, port: number, child: ChildProcess, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${service} exited with code ${child.exitCode} before it was ready (see its log)`);
@@ -75,7 +100,7 @@ async function waitUntilReady(service: ServiceName, port: number, child: ChildPr
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${service} was not ready on port ${port} within ${READY_TIMEOUT_MS / 1000} s: ${lastProblem}`);
+  throw new Error(`${service} was not ready on port ${port} within ${timeoutMs / 1000} s: ${lastProblem}`);
 }
 
 export async function stopPlatform(processes: Map<ServiceName, ChildProcess>): Promise<void> {
