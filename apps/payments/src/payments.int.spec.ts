@@ -316,7 +316,7 @@ describe('a review nobody decides in time', () => {
   }
 
   it("the merchant's approve: recorded as reviewed by review_timeout, then authorized and captured as usual", async () => {
-    const { payer, paymentId } = await inReview('review-timeout-approve', 'approve');
+    const { paymentId } = await inReview('review-timeout-approve', 'approve');
     expect((await recorded(paymentId, 'PaymentInReview')).data).toMatchObject({ riskScore: 75, timeoutOutcome: 'approve' });
     const captured = await recorded(paymentId, 'PaymentCaptured', REVIEW_TIMEOUT_MS + 20_000);
     expect(captured.data).toMatchObject({ amount: eur('1500') });
