@@ -13,6 +13,7 @@ export const PLATFORM_MIGRATIONS = [
   eventStoreMigrations(),
   messagingMigrations,
   { owner: 'analytics', directory: join(root, 'apps/analytics/migrations') },
+  { owner: 'gateway', directory: join(root, 'apps/gateway/migrations'), placeholders: { schema: 'gateway' } },
   { owner: 'ledger', directory: join(root, 'apps/ledger/migrations') },
   { owner: 'payments', directory: join(root, 'apps/payments/migrations') },
   { owner: 'risk', directory: join(root, 'apps/risk/migrations') },

@@ -242,6 +242,12 @@ export class InsightsController {
       parameters.push(status);
       where.push(`status = $${parameters.length}`);
     }
+    // The gateway shows a channel only the batches of merchant accounts it owns.
+    const merchantAccountId = text(query, 'merchantAccountId', IDENTIFIER);
+    if (merchantAccountId !== undefined) {
+      parameters.push(merchantAccountId);
+      where.push(`merchant_account_id = $${parameters.length}`);
+    }
     const cursor = decodeCursor(query, 2);
     if (cursor !== undefined) {
       parameters.push(cursor[0], cursor[1]);
@@ -253,7 +259,7 @@ export class InsightsController {
       parameters,
     );
     const items = rows.slice(0, limit).map((row) => ({
-      batchId: row.batch_id, merchantId: row.merchant_id, currency: row.currency, batchNo: row.batch_no, status: row.status,
+      batchId: row.batch_id, merchantId: row.merchant_id, merchantAccountId: row.merchant_account_id, currency: row.currency, batchNo: row.batch_no, status: row.status,
       openedAt: row.opened_at.toISOString(), closedAt: row.closed_at?.toISOString() ?? null, closeReason: row.close_reason,
       paymentCount: row.payment_count, refundCount: row.refund_count, grossMinor: row.gross_minor, refundsMinor: row.refunds_minor,
       feesMinor: row.fees_minor, carriedInMinor: row.carried_in_minor, netMinor: row.net_minor, carriedForwardMinor: row.carried_forward_minor,
@@ -262,7 +268,7 @@ export class InsightsController {
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     const nextCursor = last === undefined ? null : encodeCursor([last.opened_at.toISOString(), last.batch_id]);
     if (wantsCsv(query)) {
-      const header = Object.keys(items[0] ?? { batchId: null, merchantId: null, currency: null, batchNo: null, status: null, openedAt: null, closedAt: null, closeReason: null, paymentCount: null, refundCount: null, grossMinor: null, refundsMinor: null, feesMinor: null, carriedInMinor: null, netMinor: null, carriedForwardMinor: null, payoutStatus: null });
+      const header = Object.keys(items[0] ?? { batchId: null, merchantId: null, merchantAccountId: null, currency: null, batchNo: null, status: null, openedAt: null, closedAt: null, closeReason: null, paymentCount: null, refundCount: null, grossMinor: null, refundsMinor: null, feesMinor: null, carriedInMinor: null, netMinor: null, carriedForwardMinor: null, payoutStatus: null });
       return this.csv(response, header, items.map((item) => header.map((column) => (item as Record<string, unknown>)[column])), nextCursor);
     }
     return { items, nextCursor };

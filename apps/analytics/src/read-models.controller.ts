@@ -74,6 +74,22 @@ export class ReadModelsController {
       updatedAt: iso(row.updated_at),
     };
   }
+
+  /** One settlement batch (the same fields as an item of GET /analytics/settlement-batches, and the payout's reason code). */
+  @Get('settlement-batches/:batchId')
+  async settlementBatch(@Param('batchId') batchId: string): Promise<Record<string, unknown>> {
+    if (!UUID.test(batchId)) throw new ProblemException(400, 'invalid-settlement-batch-id', 'Invalid settlement batch id', 'The settlement batch id must be a uuid.');
+    const { rows } = await this.pool.query('select * from analytics.settlement_batches where batch_id = $1', [batchId]);
+    const row = rows[0];
+    if (!row) throw new ProblemException(404, 'settlement-batch-not-found', 'Settlement batch not found', `no settlement batch ${batchId}`);
+    return {
+      batchId: row.batch_id, merchantId: row.merchant_id, merchantAccountId: row.merchant_account_id, currency: row.currency, batchNo: row.batch_no, status: row.status,
+      openedAt: iso(row.opened_at), closedAt: iso(row.closed_at), closeReason: row.close_reason,
+      paymentCount: row.payment_count, refundCount: row.refund_count, grossMinor: row.gross_minor, refundsMinor: row.refunds_minor,
+      feesMinor: row.fees_minor, carriedInMinor: row.carried_in_minor, netMinor: row.net_minor, carriedForwardMinor: row.carried_forward_minor,
+      payoutStatus: row.payout_status, payoutReasonCode: row.payout_reason_code,
+    };
+  }
 }
 
 function iso(value: Date | null): string | null {

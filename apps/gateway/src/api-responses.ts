@@ -316,7 +316,7 @@ export class PaymentView {
   @ApiProperty({ type: String, format: 'uuid' })
   paymentId!: string;
 
-  @ApiProperty({ enum: ['requested', 'authorizing', 'in_review', 'authorized', 'declined', 'captured', 'settled'] })
+  @ApiProperty({ enum: ['requested', 'in_review', 'authorizing', 'authorized', 'capturing', 'captured', 'settled', 'voiding', 'voided', 'expired', 'declined', 'failed', 'refunding', 'partially_refunded', 'refunded'] })
   status!: string;
 
   @ApiProperty({ type: MoneyView })

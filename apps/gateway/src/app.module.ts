@@ -8,10 +8,15 @@ import { CorrelationMiddleware } from './correlation.middleware.js';
 import { CHANNEL_KEYRING } from './gateway.tokens.js';
 import { IdempotencyInterceptor } from './idempotency.interceptor.js';
 import { ObjectAccessGuard, OwnershipRegistry } from './object-ownership.js';
+import { PaymentFeedWebSocket } from './payment-feed.websocket.js';
+import { PaymentUpdatesController } from './payment-updates.controller.js';
+import { PaymentUpdatesHub } from './payment-updates.hub.js';
 import { PaymentsController } from './payments.controller.js';
 import { RateLimitMiddleware } from './rate-limit.middleware.js';
 import { ReadModelClient } from './read-model.client.js';
 import { RequestAuthenticationMiddleware } from './request-authentication.middleware.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { SettlementBatchesController } from './settlement-batches.controller.js';
 
 /** Read when the app is created (not when this file is imported), so each app instance sees the environment of its start. */
 const keyringProvider = {
@@ -27,9 +32,10 @@ const keyringProvider = {
 };
 
 @Module({
-  imports: [ServiceRuntimeModule.forService({ service: 'gateway', uses: { kafka: true, redis: true } })],
-  controllers: [PaymentsController, AccountsController],
-  providers: [CommandSender, ReadModelClient, IdempotencyInterceptor, CardTokenizer, keyringProvider, OwnershipRegistry, ObjectAccessGuard],
+  imports: [ServiceRuntimeModule.forService({ service: 'gateway', uses: { kafka: true, redis: true } }), WebhooksModule],
+  // PaymentUpdatesController first: its /v1/payments/events must match before PaymentsController's /v1/payments/:paymentId.
+  controllers: [PaymentUpdatesController, PaymentsController, AccountsController, SettlementBatchesController],
+  providers: [CommandSender, ReadModelClient, IdempotencyInterceptor, CardTokenizer, keyringProvider, OwnershipRegistry, ObjectAccessGuard, PaymentUpdatesHub, PaymentFeedWebSocket, RequestAuthenticationMiddleware],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -232,6 +232,7 @@ describe('the OpenAPI document', () => {
   const ROUTES: [string, string][] = [
     ['post', '/v1/payments'],
     ['get', '/v1/payments/{paymentId}'],
+    ['get', '/v1/payments/events'],
     ['post', '/v1/payments/{paymentId}/capture'],
     ['post', '/v1/payments/{paymentId}/void'],
     ['post', '/v1/payments/{paymentId}/refunds'],
@@ -246,6 +247,15 @@ describe('the OpenAPI document', () => {
     ['get', '/v1/accounts/{accountId}/history'],
     ['post', '/v1/transfers'],
     ['get', '/v1/transfers'],
+    ['post', '/v1/webhooks'],
+    ['get', '/v1/webhooks'],
+    ['get', '/v1/webhooks/{subscriptionId}'],
+    ['delete', '/v1/webhooks/{subscriptionId}'],
+    ['get', '/v1/webhooks/{subscriptionId}/deliveries'],
+    ['post', '/v1/webhooks/deliveries/{deliveryId}/redeliver'],
+    ['get', '/v1/settlement-batches'],
+    ['get', '/v1/settlement-batches/{batchId}'],
+    ['post', '/v1/settlement-batches/close'],
   ];
 
   it('is served at /docs/openapi.json and lists every /v1 route with its problem+json errors', async () => {

@@ -4,6 +4,7 @@ import { ProblemDocumentView } from './api-responses.js';
 import { AppModule } from './app.module.js';
 import { CORRELATION_HEADER } from './correlation.middleware.js';
 import { SIGNATURE_SECURITY_SCHEME } from './object-ownership.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export const OPENAPI_UI_PATH = 'docs';
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
@@ -34,7 +35,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addGlobalParameters({ name: CORRELATION_HEADER, in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{8,128}$' } })
     .build();
-  return SwaggerModule.createDocument(app, config, { include: [AppModule], extraModels: [ProblemDocumentView] });
+  return SwaggerModule.createDocument(app, config, { include: [AppModule, WebhooksModule], extraModels: [ProblemDocumentView] });
 }
 
 /** Serves the document at GET /docs/openapi.json and a browsable UI at GET /docs. */

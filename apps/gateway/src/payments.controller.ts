@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Inject, Injectable, Param, ParseUUIDPipe, Post, Req, Res, type PipeTransform } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Injectable, Param, ParseUUIDPipe, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
 import { CardValidationError, type CardToken } from '@clearline/cards';
 import { isUuid, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
 import { LOGGER, ProblemException, type Logger } from '@clearline/service-runtime';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
@@ -16,6 +16,8 @@ import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
 import { EmptyRequest } from './ledger-requests.dto.js';
 import { ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { cardProblem, paymentSourceProblem } from './payment-sources.js';
+import { PaymentUpdatesHub } from './payment-updates.hub.js';
+import { longPollOf, PAYMENT_WAIT_HEADER } from './payment-updates.js';
 import {
   CapturePaymentRequest, CreatePaymentRequest, RefundPaymentRequest, ReviewPaymentRequest, type AmountDto, type CardDetailsDto,
 } from './payment-requests.dto.js';
@@ -53,6 +55,7 @@ export class PaymentsController {
     private readonly readModels: ReadModelClient,
     private readonly cards: CardTokenizer,
     private readonly ownership: OwnershipRegistry,
+    private readonly updates: PaymentUpdatesHub,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -116,15 +119,35 @@ export class PaymentsController {
 
   @Get(':paymentId')
   @OwnedBy('payment', 'paymentId')
-  @ApiOperation({ summary: 'A payment: status, risk assessment, decline reason and lifecycle times' })
+  @ApiOperation({
+    summary: 'A payment: status, risk assessment, decline reason and lifecycle times; or, with wait, its next change (long-poll)',
+    description: [
+      'Without `wait`: the read model\'s view of the payment. With `wait` (at most 30 s): answered as soon as an event of the payment reaches the gateway,',
+      'with that update (paymentId, event, status, amount, occurredAt, version; header Payment-Wait: changed), else after the wait with the read model\'s view',
+      '(Payment-Wait: timeout; a payment the read model has not projected yet is still its 404). With `after` (a version from an earlier update) an update',
+      'newer than it that this gateway instance already holds is answered at once. docs/api.md, "Results back to the channel".',
+    ].join(' '),
+  })
   @ApiParam({ name: 'paymentId', schema: { type: 'string', format: 'uuid' } })
-  @ApiOkResponse({ type: PaymentView })
-  @ApiProblems([400, 'The payment id is not a uuid'], [404, 'No such payment (yet: retry shortly)'], [503, 'The read models did not answer; retry shortly'])
+  @ApiQuery({ name: 'wait', required: false, description: 'Long-poll for up to this long: `5s`, `1500ms` or `5` (seconds); at most 30 s', schema: { type: 'string', pattern: '^[0-9]{1,6}(ms|s)?$' } })
+  @ApiQuery({ name: 'after', required: false, description: 'The version of the last update heard: only a newer one answers the long-poll', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } })
+  @ApiOkResponse({ type: PaymentView, description: 'The payment; with wait, its update (PaymentUpdate) when it changed in time' })
+  @ApiProblems([400, 'The payment id is not a uuid, or wait / after is invalid'], [404, 'No such payment (yet: retry shortly)'], [503, 'The read models did not answer; retry shortly'])
   async get(
     @Param('paymentId', new ParseUUIDPipe({ version: undefined })) paymentId: string,
+    @Query('wait') wait: string | undefined,
+    @Query('after') after: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
+    if (wait !== undefined || after !== undefined) {
+      const clientGone = new AbortController();
+      response.on('close', () => clientGone.abort());
+      const update = await this.updates.nextUpdate(paymentId.toLowerCase(), { ...longPollOf(wait, after), signal: clientGone.signal });
+      if (clientGone.signal.aborted) return;
+      response.setHeader(PAYMENT_WAIT_HEADER, update === undefined ? 'timeout' : 'changed');
+      if (update !== undefined) return void response.status(200).json(update);
+    }
     const result = await this.readModels.get(`/payments/${paymentId}`, correlationIdOf(request));
     response.status(result.status).type(result.contentType).send(result.body);
   }

@@ -4,7 +4,7 @@ import { LOGGER, ProblemException, REDIS, type Logger } from '@clearline/service
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { timingSafeEqual } from 'node:crypto';
-import { isOpenRequest, setAuthenticatedClient } from './authenticated-client.js';
+import { isOpenRequest, setAuthenticatedClient, type AuthenticatedClient } from './authenticated-client.js';
 import { CHANNEL_KEYRING } from './gateway.tokens.js';
 import type { ChannelKeyring } from './channel-keys.js';
 
@@ -17,6 +17,17 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 
 /** The body as received, kept by the JSON parser (`rawBody: true`); absent for a request without a JSON body. */
 type RequestWithRawBody = Request & { rawBody?: Buffer };
+
+/** What a signature covers, from an Express request or a WebSocket upgrade alike. */
+export interface SignedRequest {
+  method: string;
+  /** As received: the path and query string. */
+  pathWithQuery: string;
+  /** For the log lines of refusals. */
+  path: string;
+  header(name: string): string | undefined;
+  rawBody?: Buffer | undefined;
+}
 
 function unauthenticated(slug: string, title: string, detail: string): ProblemException {
   return new ProblemException(401, slug, title, detail);
@@ -39,6 +50,15 @@ export class RequestAuthenticationMiddleware implements NestMiddleware {
 
   async use(request: Request, _response: Response, next: NextFunction): Promise<void> {
     if (isOpenRequest(request)) return next();
+    const signed: SignedRequest = {
+      method: request.method, pathWithQuery: request.originalUrl, path: request.path, header: (name) => request.header(name), rawBody: (request as RequestWithRawBody).rawBody,
+    };
+    setAuthenticatedClient(request, await this.verify(signed));
+    next();
+  }
+
+  /** The signing client, or a ProblemException (401, or 503 without the nonce store). Also for WebSocket upgrades. */
+  async verify(request: SignedRequest): Promise<AuthenticatedClient> {
     const keyId = request.header(SignatureHeaders.keyId);
     const timestamp = request.header(SignatureHeaders.timestamp);
     const nonce = request.header(SignatureHeaders.nonce);
@@ -54,10 +74,10 @@ export class RequestAuthenticationMiddleware implements NestMiddleware {
     if (key === undefined) throw unauthenticated('unknown-key', 'Unknown key', 'The key id is not an active key of any client.');
     const expected = requestSignature(key.secret, {
       method: request.method,
-      pathWithQuery: request.originalUrl,
+      pathWithQuery: request.pathWithQuery,
       timestampSeconds,
       nonce,
-      body: (request as RequestWithRawBody).rawBody,
+      body: request.rawBody,
     });
     if (!NONCE_PATTERN.test(nonce) || !SIGNATURE.test(signature) || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
       this.logger.info({ keyId, client: key.client, method: request.method, path: request.path }, 'request refused: bad signature');
@@ -67,8 +87,7 @@ export class RequestAuthenticationMiddleware implements NestMiddleware {
       this.logger.warn({ keyId, client: key.client, method: request.method, path: request.path }, 'request refused: replayed');
       throw unauthenticated('replayed-request', 'Replayed request', 'This nonce was already used with this key; sign every request, retries included, with a new nonce.');
     }
-    setAuthenticatedClient(request, { client: key.client, role: key.role, keyId });
-    next();
+    return { client: key.client, role: key.role, keyId };
   }
 
   /** True the first time a nonce is seen for the key (across gateway instances: Redis decides). */
