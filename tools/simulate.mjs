@@ -59,7 +59,9 @@ function parseArguments(argv) {
 /** The running platform, or one started here (and stopped at the end). */
 async function ensurePlatform() {
   try {
-    const response = await fetch(GATEWAY_HEALTH, { signal: AbortSignal.timeout(2_000) });
+    // A generous wait: nothing listening fails at once, while a platform on a busy machine may answer
+    // slowly, and taking it for absent would start a second one beside it.
+    const response = await fetch(GATEWAY_HEALTH, { signal: AbortSignal.timeout(15_000) });
     if (response.ok) {
       console.error('simulate: using the running platform');
       return { stop: async () => undefined };

@@ -234,6 +234,10 @@ export class InsightsController {
   async settlementBatches(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<unknown> {
     const query = request.query as Query;
     const filters = filtersOf(query);
+    if (filters.channel !== undefined) {
+      // A batch is a merchant's, across every channel its payments came through.
+      throw new ProblemException(400, 'unsupported-filter', 'Unsupported filter', 'Settlement batches belong to a merchant, not to a channel: filter by merchantId, merchantAccountId, currency, status, from / to');
+    }
     const limit = parseLimit(query['limit']);
     const parameters: unknown[] = [];
     const where = conditions(filters, 'opened_at', parameters);

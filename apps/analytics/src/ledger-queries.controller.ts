@@ -1,8 +1,8 @@
 import { Controller, Get, Headers, Inject, Param, Query } from '@nestjs/common';
-import { POSTGRES_POOL, ProblemException } from '@clearline/service-runtime';
+import { forwardedPrefix, POSTGRES_POOL, ProblemException } from '@clearline/service-runtime';
 import type { Pool } from 'pg';
 import {
-  encodeCursor, forwardedPrefix, parseAccountId, parseBalancePoint, parseCorrelationId, parseCursor, parseLimit, type BalancePoint,
+  encodeCursor, parseAccountId, parseBalancePoint, parseCorrelationId, parseCursor, parseLimit, type BalancePoint,
 } from './query-parameters.js';
 
 /** Times leave with PostgreSQL's full microsecond precision, so a time read here can be asked for again as `asOf` exactly. */

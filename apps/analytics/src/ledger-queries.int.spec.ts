@@ -13,7 +13,7 @@ import { PostgresEventStore, type NewEvent } from '@clearline/event-store';
 import { createPool, type Pool } from '@clearline/postgres';
 import { createServiceApp } from '@clearline/service-runtime';
 import { randomUUID } from 'node:crypto';
-import { projectEvent } from './payment-projection.js';
+import { LEDGER_TABLES, projectLedger } from './ledger-projection.js';
 import { eventually } from '@clearline/testing';
 
 /** The projection is a catch-up subscription: a change shows within a few polls, far below the test's bound. */
@@ -314,6 +314,13 @@ describe('bad input', () => {
     expect(answer.body).toMatchObject({ type: `urn:clearline:problem:${slug}`, status: 400, instance: path });
   });
 
+  it("names the caller's path as the problem's instance behind a proxy (the gateway passes it through)", async () => {
+    const path = `/accounts/int-${run}-nobody/balance`;
+    const response = await fetch(`${baseUrl}${path}`, { headers: { 'x-forwarded-prefix': '/v1' } });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ type: 'urn:clearline:problem:account-not-found', instance: `/v1${path}` });
+  });
+
   it.each(['balance', 'history'])('an unknown account is a 404 problem (%s)', async (query) => {
     const answer = await get(`/accounts/int-${run}-nobody/${query}`);
     expect(answer).toMatchObject({ status: 404, contentType: expect.stringContaining('application/problem+json'), body: { type: 'urn:clearline:problem:account-not-found' } });
@@ -321,6 +328,7 @@ describe('bad input', () => {
 });
 
 describe('replay', () => {
+  const liveTables = Object.fromEntries(LEDGER_TABLES.map((table) => [table, `analytics.${table}`])) as Record<(typeof LEDGER_TABLES)[number], string>;
   const snapshot = async (client: import('pg').PoolClient): Promise<unknown> => {
     const { rows: entries } = await client.query('select * from analytics.account_entries where account_id = $1 order by stream_version', [wallet]);
     const { rows: balances } = await client.query('select * from analytics.account_balances where account_id = $1', [wallet]);
@@ -334,13 +342,13 @@ describe('replay', () => {
       await client.query('begin');
       const live = await snapshot(client);
       const events = [...await store.readStream(`account-${wallet}`), ...await store.readStream(`transfer-${transferIds.refund}`)];
-      for (const recorded of events) await projectEvent(recorded, client);
+      await projectLedger(events, client, liveTables);
       expect(await snapshot(client)).toEqual(live);
 
       await client.query('delete from analytics.account_entries where account_id = $1', [wallet]);
       await client.query('delete from analytics.account_balances where account_id = $1', [wallet]);
       await client.query('delete from analytics.transfers where transfer_id = $1', [transferIds.refund]);
-      for (const recorded of events) await projectEvent(recorded, client);
+      await projectLedger(events, client, liveTables);
       expect(await snapshot(client)).toEqual(live);
     } finally {
       await client.query('rollback');

@@ -2,7 +2,7 @@
 // else is a 400 problem naming the parameter, and cursors round-trip while forged ones are refused.
 import { ProblemException } from '@clearline/service-runtime';
 import {
-  DEFAULT_PAGE_LIMIT, encodeCursor, forwardedPrefix, MAX_POSITION, parseBalancePoint, parseCursor, parseInstant, parseLimit,
+  DEFAULT_PAGE_LIMIT, encodeCursor, MAX_POSITION, parseBalancePoint, parseCursor, parseInstant, parseLimit,
 } from './query-parameters.js';
 
 function problemOf(parse: () => unknown): { type: string; status: number } {
@@ -62,10 +62,3 @@ describe('cursors', () => {
   });
 });
 
-describe('forwardedPrefix', () => {
-  it('takes a plain path and ignores anything else', () => {
-    expect(forwardedPrefix('/v1')).toBe('/v1');
-    expect(forwardedPrefix(undefined)).toBe('');
-    for (const value of ['v1', '/v1/', '//evil.example', '/v1?x=1', 'https://evil.example']) expect(forwardedPrefix(value)).toBe('');
-  });
-});

@@ -111,11 +111,3 @@ export function parseCursor(value: unknown): bigint | undefined {
   if (!POSITION.test(position) || BigInt(position) > MAX_POSITION) throw invalid('cursor', 'cursor must be a value from a previous page\'s nextCursor');
   return BigInt(position);
 }
-
-/**
- * The path prefix under which a proxy (the gateway) exposes this API, from `X-Forwarded-Prefix`, so
- * the links in a page lead back through the proxy. Anything but a plain path is ignored.
- */
-export function forwardedPrefix(value: unknown): string {
-  return typeof value === 'string' && /^(\/[A-Za-z0-9._-]{1,32}){1,4}$/.test(value) ? value : '';
-}

@@ -1,6 +1,8 @@
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
+import { LEDGER_CATEGORIES, LEDGER_TABLES, projectLedger } from './ledger-projection.js';
 import { PAYMENT_FLOW_TABLES, projectPaymentFlow } from './payment-flow.projection.js';
+import { PAYMENTS_CATEGORIES, PAYMENTS_TABLES, projectPayments } from './payments.projection.js';
 import { projectSettlementBatches, SETTLEMENT_BATCH_TABLES } from './settlement-batches.projection.js';
 
 /**
@@ -10,8 +12,8 @@ import { projectSettlementBatches, SETTLEMENT_BATCH_TABLES } from './settlement-
  * shadow copies. A new read model is one more entry here plus its migration; `npm run
  * analytics:rebuild <name>` then backfills it from all of history (docs/analytics.md).
  *
- * The ledger and payment-status tables of 0001/0002 (payments, account_*, transfers) still belong to
- * the older per-event projection under 'analytics:read-models:v2' (projection.worker.ts).
+ * Every read model of the service is here: the per-event projection of 0001/0002
+ * ('analytics:read-models:v2') is retired; its tables moved to 'payments' and 'ledger' (0004).
  */
 export interface ReadModel {
   name: string;
@@ -25,6 +27,20 @@ export interface ReadModel {
 }
 
 export const READ_MODELS: readonly ReadModel[] = [
+  {
+    name: 'payments',
+    subscriptionId: 'analytics:payments:v1',
+    categories: PAYMENTS_CATEGORIES,
+    tables: PAYMENTS_TABLES,
+    apply: (events, client, tables) => projectPayments(events, client, tables as Record<(typeof PAYMENTS_TABLES)[number], string>),
+  },
+  {
+    name: 'ledger',
+    subscriptionId: 'analytics:ledger:v1',
+    categories: LEDGER_CATEGORIES,
+    tables: LEDGER_TABLES,
+    apply: (events, client, tables) => projectLedger(events, client, tables as Record<(typeof LEDGER_TABLES)[number], string>),
+  },
   {
     name: 'payment-flow',
     subscriptionId: 'analytics:payment-flow:v1',

@@ -6,7 +6,7 @@
  * never touches the shared analytics tables; every contract event it appends passes validateEnvelope.
  */
 import { isContractType, validateEnvelope } from '@clearline/contracts';
-import { CatchUpSubscription, eventStoreMigrations, PostgresEventStore, START, type StreamAppend } from '@clearline/event-store';
+import { CatchUpSubscription, eventStoreMigrations, PostgresEventStore, type StreamAppend } from '@clearline/event-store';
 import { createPool, migrate, type Pool } from '@clearline/postgres';
 import { randomUUID } from 'node:crypto';
 import { READ_MODELS, tableNames } from './read-model-catalog.js';
@@ -47,15 +47,23 @@ function startLiveProjections(): CatchUpSubscription[] {
   });
 }
 
-/** Waits until every read model's stored checkpoint has nothing after it. */
+/**
+ * Waits until every read model's stored checkpoint has nothing after it. Counted in the messages table
+ * itself: readAll hides events behind any transaction still open in the shared database, which would
+ * make a projection look caught up before it has seen them.
+ */
 async function waitUntilCaughtUp(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     let behind = 0;
     for (const model of READ_MODELS) {
-      const { rows } = await pool.query(`select transaction_id, global_position from ${STORE_SCHEMA}.subscription_checkpoints where subscription_id = $1`, [model.subscriptionId]);
-      const after = rows[0] === undefined ? START : { transactionId: BigInt(rows[0].transaction_id), globalPosition: BigInt(rows[0].global_position) };
-      behind += (await store.readAll({ after, maxCount: 1, categories: model.categories })).events.length;
+      const { rows } = await pool.query(
+        `select count(*)::int as behind from ${STORE_SCHEMA}.messages m
+         left join ${STORE_SCHEMA}.subscription_checkpoints c on c.subscription_id = $1
+         where m.category = any($2::text[]) and (c.subscription_id is null or (m.transaction_id, m.global_position) > (c.transaction_id, c.global_position))`,
+        [model.subscriptionId, model.categories],
+      );
+      behind += rows[0].behind as number;
     }
     if (behind === 0) return;
     if (Date.now() > deadline) throw new Error('live projections did not catch up within 60 s');
@@ -103,6 +111,8 @@ describe('rebuild by replay', () => {
         while (reading) {
           await pool.query(`select sum(requests) from ${READ_MODEL_SCHEMA}.payment_flow where granularity = 'day'`);
           await pool.query(`select count(*) from ${READ_MODEL_SCHEMA}.settlement_batches`);
+          await pool.query(`select status, count(*) from ${READ_MODEL_SCHEMA}.payments group by status`);
+          await pool.query(`select sum(posted_minor) from ${READ_MODEL_SCHEMA}.account_balances`);
           reads += 1;
         }
       })();
@@ -121,8 +131,16 @@ describe('rebuild by replay', () => {
       // The swap left the migration's index names in place (a second rebuild would otherwise drift).
       const { rows } = await pool.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'payment_outcomes' order by 1`, [READ_MODEL_SCHEMA]);
       expect(rows.map((row) => row.indexname)).toEqual(['payment_outcomes_completed', 'payment_outcomes_pkey']);
+      const payments = await pool.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'payments' order by 1`, [READ_MODEL_SCHEMA]);
+      expect(payments.rows.map((row) => row.indexname)).toEqual(['payments_merchant_requested', 'payments_pkey', 'payments_status']);
+
+      // The traffic took every path, so the digests above compared every kind of row.
+      const statuses = await pool.query<{ status: string }>(`select distinct status from ${READ_MODEL_SCHEMA}.payments order by 1`);
+      expect(statuses.rows.map((row) => row.status)).toEqual([
+        'authorized', 'captured', 'declined', 'expired', 'failed', 'partially_refunded', 'refunded', 'settled', 'voided',
+      ]);
     } finally {
       await Promise.all(live.map((subscription) => subscription.stop()));
     }
-  }, 120_000);
+  }, 180_000);
 });

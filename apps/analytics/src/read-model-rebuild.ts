@@ -155,12 +155,16 @@ export async function tableDigests(pool: Pool | PoolClient, tables: Record<strin
 }
 
 /**
- * Creates the read models' tables of migration 0003 in another schema (the replay benchmark and the
- * rebuild test work in schemas of their own): the migration's own text, without the grants.
+ * Creates the read models' tables in another schema (the replay benchmark and the rebuild test work in
+ * schemas of their own): the analytics migrations' own text, in order, without 0003's grants.
  */
 export async function createReadModelTables(pool: Pool, schema: string): Promise<void> {
   const { readFile } = await import('node:fs/promises');
-  const sql = await readFile(new URL('../migrations/0003_analyst_read_models.sql', import.meta.url), 'utf8');
-  const tablesOnly = sql.slice(0, sql.indexOf('-- Read-only SQL access')).replaceAll('analytics.', `${schema}.`);
-  await pool.query(`create schema if not exists ${schema}; ${tablesOnly}`);
+  let script = `create schema if not exists ${schema};`;
+  for (const file of ['0001_read_models.sql', '0002_ledger_queries.sql', '0003_analyst_read_models.sql', '0004_core_read_models.sql']) {
+    const sql = await readFile(new URL(`../migrations/${file}`, import.meta.url), 'utf8');
+    const grants = sql.indexOf('-- Read-only SQL access');
+    script += `\n${(grants === -1 ? sql : sql.slice(0, grants)).replaceAll('analytics.', `${schema}.`).replace('create schema if not exists analytics;', '')}`;
+  }
+  await pool.query(script);
 }

@@ -5,8 +5,6 @@ import { LOGGER, POSTGRES_POOL, type Logger } from '@clearline/service-runtime';
 import type { Pool, PoolClient } from 'pg';
 import { Gauge, Registry } from 'prom-client';
 import { READ_MODELS, tableNames } from './read-model-catalog.js';
-import { PROJECTED_CATEGORIES } from './payment-projection.js';
-import { PROJECTION_SUBSCRIPTION_ID } from './projection.worker.js';
 
 /** Events per live batch: small enough to keep the lag low, big enough to amortise the upserts. */
 const LIVE_BATCH_SIZE = 1_000;
@@ -25,7 +23,7 @@ export interface ReadModelLag {
 /**
  * Keeps the catalog's read models current, one catch-up subscription each (history first, then
  * live), each batch applied with its checkpoint in one transaction: exactly once in effect.
- * Also reports every projection's lag (this one's and the v2 projection's) on /metrics.
+ * Also reports every read model's lag on /metrics.
  */
 @Injectable()
 export class ReadModelsWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -62,10 +60,7 @@ export class ReadModelsWorker implements OnApplicationBootstrap, BeforeApplicati
 
   /** Read from the stored checkpoints, so a rebuild's swap (which moves one) shows at once. */
   async lag(): Promise<ReadModelLag[]> {
-    const models = [
-      ...READ_MODELS.map((model) => ({ readModel: model.name, subscriptionId: model.subscriptionId, categories: model.categories })),
-      { readModel: 'core', subscriptionId: PROJECTION_SUBSCRIPTION_ID, categories: PROJECTED_CATEGORIES },
-    ];
+    const models = READ_MODELS.map((model) => ({ readModel: model.name, subscriptionId: model.subscriptionId, categories: model.categories }));
     const schema = quoteIdentifier(this.store.schema);
     return Promise.all(models.map(async (model) => {
       const { rows } = await this.pool.query<{ transaction_id: string; global_position: string; events: string; oldest_seconds: number | null }>(

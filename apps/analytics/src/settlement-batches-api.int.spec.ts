@@ -91,6 +91,8 @@ it.each([
   [`/settlement-batches/${randomUUID()}`, 404, 'settlement-batch-not-found'],
   ['/analytics/settlement-batches?merchantAccountId=bad%20id', 400, 'invalid-merchant-account-id'],
   ['/analytics/settlement-batches?merchantAccountId=a&merchantAccountId=b', 400, 'invalid-merchant-account-id'],
+  // A batch has no channel: this was a 500 (no such column).
+  ['/analytics/settlement-batches?channel=e_wallet', 400, 'unsupported-filter'],
 ])('%s is a %d problem %s', async (path, status, slug) => {
   const answer = await get(path);
   expect(answer).toMatchObject({ status, body: { type: `urn:clearline:problem:${slug}`, status } });

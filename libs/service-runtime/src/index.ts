@@ -1,5 +1,6 @@
 export * from './bootstrap.js';
 export * from './config.js';
+export * from './forwarded-prefix.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './nest-logger.js';

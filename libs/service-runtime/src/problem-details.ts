@@ -1,5 +1,6 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { forwardedPrefix } from './forwarded-prefix.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -51,7 +52,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const problem = this.toProblem(exception);
-    problem.instance = request.originalUrl;
+    // Behind the gateway, the path the caller used (the gateway passes read answers through as they are).
+    problem.instance = `${forwardedPrefix(request.headers['x-forwarded-prefix'])}${request.originalUrl}`;
     if (problem.status >= 500) this.logger.error({ err: exception, path: request.originalUrl }, 'request failed');
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
