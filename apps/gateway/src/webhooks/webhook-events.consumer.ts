@@ -21,6 +21,7 @@ import { WEBHOOK_POOL, WEBHOOK_SETTINGS } from './webhooks.tokens.js';
 @Injectable()
 export class WebhookEventsConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly consumer: MessageConsumer;
+  private started: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -28,7 +29,7 @@ export class WebhookEventsConsumer implements OnApplicationBootstrap, BeforeAppl
     @Inject(WEBHOOK_POOL) pool: Pool,
     @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
     @Inject(SERVICE_CONFIG) config: ServiceConfig,
-    @Inject(LOGGER) logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
     metrics: Registry,
   ) {
     this.consumer = new MessageConsumer({
@@ -42,11 +43,18 @@ export class WebhookEventsConsumer implements OnApplicationBootstrap, BeforeAppl
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.start();
+  /**
+   * Joins the shared group in the background: the gateway answers HTTP without it. After a crash the
+   * join waits for the dead member's session to time out (30 s); the edge must not be down that long.
+   */
+  onApplicationBootstrap(): void {
+    this.started = this.consumer.start().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'webhook events consumer did not start; no deliveries are recorded until the gateway restarts');
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.started;
     await this.consumer.stop();
   }
 
