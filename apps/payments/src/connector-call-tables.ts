@@ -3,20 +3,8 @@ import type { Pool, PoolClient } from 'pg';
 
 /**
  * `payments.connector_calls` (migration 0003): the process's connector calls waiting to run. Written
- * with the payment's events, claimed by the executor under a lease, deleted with the call's result.
+ * with the payment's events (recordDecisionRows in payment-tables.ts), claimed by the executor under a lease, deleted with the call's result.
  */
-
-/** Remembers the calls this decision asks for, in the transaction that appends them to the payment stream. */
-export async function recordConnectorCalls(client: PoolClient, correlationId: string, calls: readonly CallConnectorData[]): Promise<void> {
-  for (const call of calls) {
-    // A call asked for again (a redelivered message decides the same) is the same call: the first row stands.
-    await client.query(
-      `insert into payments.connector_calls (call_id, payment_id, request, correlation_id) values ($1, $2, $3, $4)
-       on conflict (call_id) do nothing`,
-      [call.callId, call.paymentId, JSON.stringify(call), correlationId],
-    );
-  }
-}
 
 export interface ClaimedConnectorCall {
   call: CallConnectorData;

@@ -1,5 +1,5 @@
 import type { PaymentWait } from '@clearline/contracts';
-import type { ScheduleTimeoutData, TimerCommand } from '@clearline/payments-domain';
+import type { CallConnectorData, ScheduleTimeoutData, TimerCommand } from '@clearline/payments-domain';
 import type { Pool, PoolClient } from 'pg';
 
 /**
@@ -8,15 +8,83 @@ import type { Pool, PoolClient } from 'pg';
  * process decides on the payment's stream whether a fired wait is still open.
  */
 
-/** Applies the process's timer outputs; scheduling a deadline again replaces its time and attempt. */
-export async function applyTimerCommands(client: PoolClient, paymentId: string, correlationId: string, commands: readonly TimerCommand[]): Promise<void> {
+/** What one decision writes beside the payment's stream, all in the transaction that appends it. */
+export interface DecisionRows {
+  /** Holds and transfers the decision asks the ledger for (see recordDecisionRows). */
+  holdIds: readonly string[];
+  timers: readonly TimerCommand[];
+  calls: readonly CallConnectorData[];
+}
+
+// One statement for the whole decision: a handler pays a round trip per statement, and these rows
+// used to take one each (three to five per message). The CTEs write different rows (the timer
+// commands are folded to one per deadline first), so their order within the statement is irrelevant.
+const RECORD_DECISION_ROWS = `with cancelled as (
+  delete from payments.timeouts
+  where payment_id = $1 and deadline_id = any($3::text[])
+), scheduled as (
+  insert into payments.timeouts (payment_id, deadline_id, wait, attempt, due_at, correlation_id)
+  select $1, timer.deadline_id, timer.wait, timer.attempt, timer.due_at, $2
+  from unnest($4::text[], $5::text[], $6::int[], $7::timestamptz[]) as timer(deadline_id, wait, attempt, due_at)
+  on conflict (payment_id, deadline_id) do update
+    set wait = excluded.wait, attempt = excluded.attempt, due_at = excluded.due_at, correlation_id = excluded.correlation_id, fire_requested_at = null
+), holds as (
+  insert into payments.payment_holds (hold_id, payment_id)
+  select hold_id, $1 from unnest($8::text[]) as hold(hold_id)
+  on conflict (hold_id) do nothing
+), calls as (
+  -- A call asked for again (a redelivered message decides the same) is the same call: the first row stands.
+  insert into payments.connector_calls (call_id, payment_id, request, correlation_id)
+  select call.call_id, call.payment_id, call.request::jsonb, $2
+  from unnest($9::text[], $10::text[], $11::text[]) as call(call_id, payment_id, request)
+  on conflict (call_id) do nothing
+)
+select 1`;
+
+/**
+ * Records a decision's timers, hold index entries and connector calls in one round trip (none when
+ * there is nothing to record): scheduling a deadline again replaces its time and attempt, and the
+ * hold -> payment index must know a hold before the ledger answers for it.
+ */
+export async function recordDecisionRows(client: PoolClient, paymentId: string, correlationId: string, rows: DecisionRows): Promise<void> {
+  if (rows.holdIds.length === 0 && rows.timers.length === 0 && rows.calls.length === 0) return;
+  const { cancelled, scheduled } = foldTimerCommands(rows.timers);
+  const calls = rows.calls.filter((call, index) => rows.calls.findIndex((other) => other.callId === call.callId) === index);
+  await client.query(RECORD_DECISION_ROWS, [
+    paymentId,
+    correlationId,
+    cancelled,
+    scheduled.map((timer) => timer.deadlineId),
+    scheduled.map((timer) => timer.wait),
+    scheduled.map((timer) => timer.attempt),
+    scheduled.map((timer) => timer.dueAt),
+    [...new Set(rows.holdIds)],
+    calls.map((call) => call.callId),
+    calls.map((call) => call.paymentId),
+    calls.map((call) => JSON.stringify(call)),
+  ]);
+}
+
+/**
+ * The net effect of timer commands applied in order: per deadline, the last command wins (a cancel
+ * after a schedule deletes the row, a schedule after a cancel writes it), so one statement can apply
+ * them all without writing a row twice.
+ */
+export function foldTimerCommands(commands: readonly TimerCommand[]): { cancelled: string[]; scheduled: ScheduleTimeoutData[] } {
+  const last = new Map<string, TimerCommand>();
   for (const command of commands) {
+    last.delete(command.data.deadlineId);
+    last.set(command.data.deadlineId, command);
+  }
+  const cancelled: string[] = [];
+  const scheduled: ScheduleTimeoutData[] = [];
+  for (const command of last.values()) {
     switch (command.type) {
       case 'ScheduleTimeout':
-        await schedule(client, paymentId, correlationId, command.data);
+        scheduled.push(command.data);
         break;
       case 'CancelTimeout':
-        await client.query('delete from payments.timeouts where payment_id = $1 and deadline_id = $2', [paymentId, command.data.deadlineId]);
+        cancelled.push(command.data.deadlineId);
         break;
       default: {
         const unreachable: never = command;
@@ -24,15 +92,7 @@ export async function applyTimerCommands(client: PoolClient, paymentId: string, 
       }
     }
   }
-}
-
-async function schedule(client: PoolClient, paymentId: string, correlationId: string, timeout: ScheduleTimeoutData): Promise<void> {
-  await client.query(
-    `insert into payments.timeouts (payment_id, deadline_id, wait, attempt, due_at, correlation_id) values ($1, $2, $3, $4, $5, $6)
-     on conflict (payment_id, deadline_id) do update
-       set wait = excluded.wait, attempt = excluded.attempt, due_at = excluded.due_at, correlation_id = excluded.correlation_id, fire_requested_at = null`,
-    [paymentId, timeout.deadlineId, timeout.wait, timeout.attempt, timeout.dueAt, correlationId],
-  );
+  return { cancelled, scheduled };
 }
 
 /** A fired timer is done once handled; a deadline rescheduled since (another attempt) stays. */
@@ -69,13 +129,6 @@ export async function claimDueTimeouts(pool: Pool, now: Date, quietMs: number, l
   return rows.map((row) => ({
     paymentId: row.payment_id, deadlineId: row.deadline_id, wait: row.wait, attempt: row.attempt, dueAt: row.due_at.toISOString(), correlationId: row.correlation_id,
   }));
-}
-
-/** Remembers which payment a hold belongs to (see the migration), in the transaction that asks for the hold. */
-export async function recordPaymentHolds(client: PoolClient, paymentId: string, holdIds: readonly string[]): Promise<void> {
-  for (const holdId of holdIds) {
-    await client.query('insert into payments.payment_holds (hold_id, payment_id) values ($1, $2) on conflict (hold_id) do nothing', [holdId, paymentId]);
-  }
 }
 
 /** The payment that asked for a hold, or undefined for a hold no payment asked for. */

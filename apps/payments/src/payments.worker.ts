@@ -17,7 +17,7 @@ export class PaymentsWorker extends ServiceWorker {
   constructor(processor: PaymentProcessor, settlement: SettlementHandler, messaging: MessagingFactory) {
     // CloseSettlementBatch arrives with the commands, the payout's answer with the ledger's events.
     const handle: MessageHandler = (envelope, context) =>
-      SETTLEMENT_MESSAGE_TYPES.has(envelope.type) ? settlement.handle(envelope, context.client) : processor.handle(envelope, context.client);
+      SETTLEMENT_MESSAGE_TYPES.has(envelope.type) ? settlement.handle(envelope, context.client) : processor.handle(envelope, context);
     const settle: MessageHandler = (envelope, context) =>
       envelope.type === 'PaymentCaptured' || envelope.type === 'PaymentRefunded' ? settlement.handle(envelope, context.client) : Promise.resolve();
     super(

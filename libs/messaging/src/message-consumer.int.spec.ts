@@ -127,11 +127,11 @@ describe('MessageConsumer', () => {
     async () => {
       const { topic, groupId, publisher, consume, consumed } = await scenario(3);
       const envelopes = [riskAssessed(), riskAssessed(), riskAssessed()];
-      const received: { envelope: ContractEnvelope; context: Omit<MessageContext, 'client' | 'logger'> }[] = [];
+      const received: { envelope: ContractEnvelope; context: Omit<MessageContext, 'client' | 'logger' | 'afterCommit'> }[] = [];
       await consume(
         async (envelope, context) => {
           await recordEffect(envelope, context);
-          const { client: _client, logger: _logger, ...rest } = context;
+          const { client: _client, logger: _logger, afterCommit: _afterCommit, ...rest } = context;
           received.push({ envelope, context: rest });
         },
         { partitionsConsumedConcurrently: 3 },

@@ -44,6 +44,12 @@ export interface MessageContext {
   attempt: number;
   /** Carries correlationId, messageId and messageType of the message. */
   logger: Logger;
+  /**
+   * Runs `callback` once the transaction holding this message has committed, and never when it is
+   * rolled back: for what a handler may only remember (a cache of what it wrote) once it is durable.
+   * Callbacks run in the order they were given, must not throw (a throw is logged), and must be quick.
+   */
+  afterCommit: (callback: () => void) => void;
 }
 
 export type MessageHandler = (envelope: ContractEnvelope, context: MessageContext) => Promise<void>;
@@ -374,13 +380,14 @@ export class MessageConsumer {
     let processed = 0;
     let handled = 0;
     let interruption: unknown;
+    const committed: (() => void)[] = [];
     const openedAt = performance.now();
     const closesAt = openedAt + this.maxTransactionMs;
     let heartbeatDueAt = openedAt + HEARTBEAT_SLICE_MS;
     while (processed < chunk.length) {
       const record = chunk[processed]!;
       if (fresh.has(record.message.offset)) {
-        const context = this.contextOf(state, record, client, 1, this.messageLogger(state, record));
+        const context = this.contextOf(state, record, client, 1, this.messageLogger(state, record), committed);
         try {
           deadline.arm();
           await deadline.race(this.options.handle(record.envelope, context));
@@ -418,6 +425,7 @@ export class MessageConsumer {
       await rollBack(connection);
       return { kind: 'failed', blame: undefined, error };
     }
+    this.runAfterCommit(committed);
     return { kind: 'committed', processed, handled, interruption };
   }
 
@@ -431,13 +439,14 @@ export class MessageConsumer {
   ): Promise<ChunkOutcome> {
     const running: { index: number; attempt: Promise<FailedAttempt | undefined> }[] = [];
     const client = queriesInTurn(connection.client);
+    const committed: (() => void)[] = [];
     deadline.arm();
     for (const [index, record] of chunk.entries()) {
       if (!fresh.has(record.message.offset)) {
         this.messageLogger(state, record).debug({}, 'duplicate message skipped: already in the inbox');
         continue;
       }
-      const context = this.contextOf(state, record, client, 1, this.messageLogger(state, record));
+      const context = this.contextOf(state, record, client, 1, this.messageLogger(state, record), committed);
       running.push({ index, attempt: this.options.handle(record.envelope, context).then(() => undefined, (error: unknown) => ({ error })) });
     }
     let failures: (FailedAttempt | undefined)[] = [];
@@ -463,6 +472,7 @@ export class MessageConsumer {
       await rollBack(connection);
       return { kind: 'failed', blame: undefined, error };
     }
+    this.runAfterCommit(committed);
     return { kind: 'committed', processed: chunk.length, handled: running.length, interruption: undefined };
   }
 
@@ -548,8 +558,9 @@ export class MessageConsumer {
         return 'duplicate';
       }
       const deadline = new HandlerDeadline(this.handlerTimeoutMs);
+      const committed: (() => void)[] = [];
       try {
-        await deadline.run(() => this.options.handle(record.envelope, this.contextOf(state, record, client, attempt, logger)));
+        await deadline.run(() => this.options.handle(record.envelope, this.contextOf(state, record, client, attempt, logger, committed)));
       } catch (error) {
         // The timed-out handler may still be using the connection: close it rather than share it.
         if (error instanceof HandlerTimeoutError) connection.broken = error;
@@ -563,6 +574,7 @@ export class MessageConsumer {
         // A deferred constraint or serialization failure is the message's doing and is retried.
         throw asInfrastructureIfConnectivity(error);
       }
+      this.runAfterCommit(committed);
       return 'handled';
     });
   }
@@ -612,7 +624,7 @@ export class MessageConsumer {
     return false;
   }
 
-  private contextOf(state: PartitionState, record: AcceptedRecord, client: PoolClient, attempt: number, logger: Logger): MessageContext {
+  private contextOf(state: PartitionState, record: AcceptedRecord, client: PoolClient, attempt: number, logger: Logger, committed: (() => void)[]): MessageContext {
     const { key, offset } = record.message;
     return {
       client,
@@ -622,7 +634,21 @@ export class MessageConsumer {
       key: key === null ? null : key.toString('utf8'),
       attempt,
       logger,
+      afterCommit: (callback) => {
+        committed.push(callback);
+      },
     };
+  }
+
+  /** The afterCommit callbacks of a transaction that committed; one that throws does not stop the others. */
+  private runAfterCommit(callbacks: readonly (() => void)[]): void {
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch (error) {
+        this.logger.error({ err: error }, 'afterCommit callback failed');
+      }
+    }
   }
 
   /** Built on its first line: on the happy path nothing is logged per message. */
