@@ -155,6 +155,7 @@ async function main() {
   let platform;
   let frozenKafka;
   const injected = [];
+  const faultErrors = [];
   try {
     platform = await startPlatform({
       basePort: BASE_PORT,
@@ -171,14 +172,13 @@ async function main() {
     const restarting = new Map();
     const faults = {
       crash: async (service) => {
-        // The same service again (the ledger in the full run): only once its last restart is done.
-        await restarting.get(service);
-        const crashed = (async () => {
+        // The same service again (the ledger in the full run): queued behind its last restart.
+        const crashed = (restarting.get(service) ?? Promise.resolve()).then(async () => {
           await platform.kill(service, 'SIGKILL');
           await sleep(500);
           await platform.restart(service);
-        })();
-        restarting.set(service, crashed);
+        });
+        restarting.set(service, crashed.catch(() => undefined));
         await crashed;
         return undefined;
       },
@@ -223,17 +223,23 @@ async function main() {
     ], { GATEWAY_PORT: String(BASE_PORT), DATABASE_URL: DIRECT_URL }, (line) => {
       if (/merchants ready in/.test(line)) populationReady();
     });
-    // The simulator opens and funds its population first; faults start with its traffic.
+    let simulationEnded = false;
+    void simulation.then(() => { simulationEnded = true; });
+    // The simulator opens and funds its population first; faults start with its traffic (none if it gave up before).
     await Promise.race([trafficBegins, simulation]);
     const trafficStarted = performance.now();
     // Each fault starts at its time, whatever the others are doing (a crashed consumer's restart waits
     // for its group's session timeout, 30 s; the next faults do not wait for it).
     const inFlight = [];
-    for (const [at, name, action] of schedule(options, faults)) {
+    for (const [at, name, action] of simulationEnded ? [] : schedule(options, faults)) {
       const wait = at - (performance.now() - trafficStarted);
       if (wait > 0) await sleep(wait);
       const faultStarted = performance.now();
-      inFlight.push(action().then((note) => {
+      // A fault that fails (a service that does not come back) fails the run; the others go on.
+      inFlight.push(action().catch((error) => {
+        faultErrors.push(`${name}: ${error instanceof Error ? error.message : error}`);
+        return `FAILED: ${error instanceof Error ? error.message : error}`;
+      }).then((note) => {
         const entry = { at_s: Number(((faultStarted - trafficStarted) / 1_000).toFixed(1)), fault: name, took_s: Number(((performance.now() - faultStarted) / 1_000).toFixed(1)), ...(note ? { note } : {}) };
         injected.push(entry);
         log(`[${entry.at_s}s] ${name}${note ? ` (${note})` : ''}, back after ${entry.took_s} s`);
@@ -249,13 +255,14 @@ async function main() {
     const checked = await run(process.execPath, [join(root, 'tools/invariants.mjs'), '--analytics-wait', '60s'], { DATABASE_URL: DIRECT_URL });
     for (const line of checked.stdout.trim().split('\n').slice(0, -1)) log(`| ${line}`);
     const invariants = lastJson(checked.stdout);
-    const passed = simulated.code === 0 && summary?.drained === true && checked.code === 0 && invariants?.invariants_failed === 0;
+    const passed = faultErrors.length === 0 && simulated.code === 0 && summary?.drained === true && checked.code === 0 && invariants?.invariants_failed === 0;
     const result = {
       chaos: options.short ? 'short' : 'full',
       seed: options.seed,
       passed,
       faults_injected: injected.length,
       faults: injected,
+      fault_errors: faultErrors,
       sent: summary?.sent ?? 0,
       decided: summary?.decided ?? 0,
       stuck: summary?.stuck?.length ?? null,
