@@ -27,20 +27,20 @@ interface Filters {
 }
 
 /** The raw query string's values, read from the request: the service's global ValidationPipe refuses the properties of an untyped @Query() object. */
-type Query = Record<string, unknown>;
+export type Query = Record<string, unknown>;
 
-function problem(parameter: string, detail: string): ProblemException {
+export function problem(parameter: string, detail: string): ProblemException {
   return new ProblemException(400, `invalid-${parameter.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`, `Invalid ${parameter}`, detail, { parameter });
 }
 
-function text(query: Query, parameter: string, pattern: RegExp): string | undefined {
+export function text(query: Query, parameter: string, pattern: RegExp): string | undefined {
   const value = query[parameter];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !pattern.test(value)) throw problem(parameter, `${parameter} has an invalid value`);
   return value;
 }
 
-function filtersOf(query: Query): Filters {
+export function filtersOf(query: Query): Filters {
   const filters: Filters = {};
   const from = parseInstant('from', query['from']);
   const to = parseInstant('to', query['to']);
@@ -56,7 +56,7 @@ function filtersOf(query: Query): Filters {
 }
 
 /** WHERE conditions for the filters; `timeColumn` is compared with from (inclusive) and to (exclusive). */
-function conditions(filters: Filters, timeColumn: string, parameters: unknown[], timeCast = 'timestamptz'): string[] {
+export function conditions(filters: Filters, timeColumn: string, parameters: unknown[], timeCast = 'timestamptz'): string[] {
   const where: string[] = [];
   const add = (sql: (placeholder: string) => string, value: unknown): void => {
     parameters.push(value);
@@ -70,7 +70,7 @@ function conditions(filters: Filters, timeColumn: string, parameters: unknown[],
   return where;
 }
 
-function whereClause(where: readonly string[]): string {
+export function whereClause(where: readonly string[]): string {
   return where.length === 0 ? '' : `where ${where.join(' and ')}`;
 }
 
@@ -82,11 +82,11 @@ function wantsCsv(query: Query): boolean {
 }
 
 /** Cursors are opaque: base64url of the JSON key of the last row a page returned. */
-function encodeCursor(key: unknown[]): string {
+export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-function decodeCursor(query: Query, length: number): string[] | undefined {
+export function decodeCursor(query: Query, length: number): string[] | undefined {
   const value = query['cursor'];
   if (value === undefined) return undefined;
   try {

@@ -312,11 +312,14 @@ export class PaymentCommandAcceptedView {
 }
 
 /** The payment read model (abridged here: risk, decline, holdId and the lifecycle times come with it). */
+/** The statuses analytics shows (read model 'payments': the aggregate's, and settled). */
+export const PAYMENT_STATUSES = ['requested', 'in_review', 'authorizing', 'authorized', 'capturing', 'captured', 'settled', 'voiding', 'voided', 'expired', 'declined', 'failed', 'refunding', 'partially_refunded', 'refunded'] as const;
+
 export class PaymentView {
   @ApiProperty({ type: String, format: 'uuid' })
   paymentId!: string;
 
-  @ApiProperty({ enum: ['requested', 'in_review', 'authorizing', 'authorized', 'capturing', 'captured', 'settled', 'voiding', 'voided', 'expired', 'declined', 'failed', 'refunding', 'partially_refunded', 'refunded'] })
+  @ApiProperty({ enum: PAYMENT_STATUSES })
   status!: string;
 
   @ApiProperty({ type: MoneyView })

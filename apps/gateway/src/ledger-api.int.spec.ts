@@ -231,6 +231,7 @@ describe('ledger reads', () => {
 describe('the OpenAPI document', () => {
   const ROUTES: [string, string][] = [
     ['post', '/v1/payments'],
+    ['get', '/v1/payments'],
     ['get', '/v1/payments/{paymentId}'],
     ['get', '/v1/payments/events'],
     ['post', '/v1/payments/{paymentId}/capture'],

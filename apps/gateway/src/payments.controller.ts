@@ -1,25 +1,28 @@
 import { Body, Controller, Get, Inject, Injectable, Param, ParseUUIDPipe, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
 import { CardValidationError, type CardToken } from '@clearline/cards';
-import { isUuid, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
+import { isUuid, PAYMENT_CHANNELS, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
 import { LOGGER, ProblemException, type Logger } from '@clearline/service-runtime';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
 import { authenticatedClientOf } from './authenticated-client.js';
-import { PaymentAcceptedView, PaymentCommandAcceptedView, PaymentView } from './api-responses.js';
+import { PAYMENT_STATUSES, PaymentAcceptedView, PaymentCommandAcceptedView, PaymentView } from './api-responses.js';
 import { CardTokenizer } from './card-tokenizer.js';
 import { CommandSender } from './command-sender.js';
 import { commandIdFor, refundIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
 import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
-import { EmptyRequest } from './ledger-requests.dto.js';
-import { ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
+import { EmptyRequest, MAX_PAGE_LIMIT } from './ledger-requests.dto.js';
+import { notFound, ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { cardProblem, paymentSourceProblem } from './payment-sources.js';
 import { PaymentUpdatesHub } from './payment-updates.hub.js';
 import { longPollOf, PAYMENT_WAIT_HEADER } from './payment-updates.js';
 import {
-  CapturePaymentRequest, CreatePaymentRequest, RefundPaymentRequest, ReviewPaymentRequest, type AmountDto, type CardDetailsDto,
+  CapturePaymentRequest, CreatePaymentRequest, IDENTIFIER, IDENTIFIER_MESSAGE, IDENTIFIER_PROPERTY, RefundPaymentRequest, ReviewPaymentRequest,
+  type AmountDto, type CardDetailsDto,
 } from './payment-requests.dto.js';
 import { ReadModelClient } from './read-model.client.js';
 
@@ -28,6 +31,71 @@ export interface PaymentAccepted {
   status: 'requested';
   correlationId: string;
   links: { self: string };
+}
+
+/** Analytics' keyset cursor: base64url of the last row's (requested_at, payment_id). */
+const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
+/** RFC 3339 with an explicit offset (analytics checks the calendar too). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/i;
+const INSTANT_PROPERTY = { type: String, format: 'date-time', pattern: INSTANT.source } as const;
+
+export class PaymentsQuery {
+  @ApiPropertyOptional({ enum: PAYMENT_STATUSES, description: 'in_review: the analysts\' review queue' })
+  @IsOptional()
+  @IsIn(PAYMENT_STATUSES)
+  status?: (typeof PAYMENT_STATUSES)[number];
+
+  @ApiPropertyOptional({ ...IDENTIFIER_PROPERTY, example: 'merchant-7' })
+  @IsOptional()
+  @Matches(IDENTIFIER, { message: `merchantId ${IDENTIFIER_MESSAGE}` })
+  merchantId?: string;
+
+  @ApiPropertyOptional({ ...IDENTIFIER_PROPERTY, description: 'A merchant account paid by the payments; a channel names one of its own accounts here or as payerAccountId', example: 'merchant-7-eur' })
+  @IsOptional()
+  @Matches(IDENTIFIER, { message: `merchantAccountId ${IDENTIFIER_MESSAGE}` })
+  merchantAccountId?: string;
+
+  @ApiPropertyOptional({ ...IDENTIFIER_PROPERTY, description: 'The account the payments debit; a channel names one of its own accounts here or as merchantAccountId' })
+  @IsOptional()
+  @Matches(IDENTIFIER, { message: `payerAccountId ${IDENTIFIER_MESSAGE}` })
+  payerAccountId?: string;
+
+  @ApiPropertyOptional({ enum: PAYMENT_CHANNELS })
+  @IsOptional()
+  @IsIn(PAYMENT_CHANNELS)
+  channel?: (typeof PAYMENT_CHANNELS)[number];
+
+  @ApiPropertyOptional({ ...INSTANT_PROPERTY, description: 'Requested at or after this instant' })
+  @IsOptional()
+  @Matches(INSTANT, { message: 'from must be an RFC 3339 date-time with an offset' })
+  from?: string;
+
+  @ApiPropertyOptional({ ...INSTANT_PROPERTY, description: 'Requested before this instant' })
+  @IsOptional()
+  @Matches(INSTANT, { message: 'to must be an RFC 3339 date-time with an offset' })
+  to?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(MAX_PAGE_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's nextCursor, with the same filters" })
+  @IsOptional()
+  @Matches(CURSOR, { message: "cursor must be a previous page's nextCursor" })
+  cursor?: string;
+}
+
+/** For the OpenAPI document: analytics' JSON passes through. */
+export class PaymentsPageView {
+  @ApiProperty({ type: [PaymentView], description: 'Newest requested first; each item as GET /v1/payments/{paymentId} answers' })
+  items!: PaymentView[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last page' })
+  nextCursor!: string | null;
 }
 
 type LifecycleCommand = Extract<ContractType, 'CapturePayment' | 'VoidPayment' | 'RefundPayment' | 'ReviewPayment'>;
@@ -115,6 +183,39 @@ export class PaymentsController {
       throw error;
     }
     return { paymentId, status: 'requested', correlationId, links: { self: `/v1/payments/${paymentId}` } };
+  }
+
+  /**
+   * The registry knows the owner of an account, not the accounts of an owner: a channel's listing names
+   * one of its merchant or payer accounts. An analyst lists everything: status=in_review is the review queue.
+   */
+  @Get()
+  @ApiOperation({
+    summary: 'Payments, newest requested first; status=in_review is the analysts\' review queue',
+    description: [
+      'Filter by status, merchantId, merchantAccountId, payerAccountId, channel and from / to (requested_at, to exclusive); pages of up to `limit`,',
+      'pass nextCursor as cursor (with the same filters) for the next. A channel names merchantAccountId or payerAccountId, one of its own accounts',
+      '(400 account-required otherwise; 404 account-not-found for another channel\'s); an analyst may list every payment.',
+    ].join(' '),
+  })
+  @ApiOkResponse({ type: PaymentsPageView })
+  @ApiProblems([400, 'Invalid query, or account-required: a channel names one of its accounts'], [404, "account-not-found: the account is not this channel's"], [503, 'The read models did not answer; retry shortly'])
+  async list(@Query() query: PaymentsQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const client = authenticatedClientOf(request);
+    if (client.role !== 'analyst') {
+      if (query.merchantAccountId === undefined && query.payerAccountId === undefined) {
+        throw new ProblemException(400, 'account-required', 'merchantAccountId or payerAccountId required', 'A channel lists the payments of one of its accounts: give merchantAccountId or payerAccountId.');
+      }
+      // Every account named must be the channel's; the same answer as for an account that does not exist.
+      for (const accountId of [query.merchantAccountId, query.payerAccountId]) {
+        if (accountId !== undefined && !(await this.ownership.owns(client.client, 'account', accountId))) throw notFound('account', accountId);
+      }
+    }
+    const result = await this.readModels.get('/payments', correlationIdOf(request), {
+      status: query.status, merchantId: query.merchantId, merchantAccountId: query.merchantAccountId, payerAccountId: query.payerAccountId,
+      channel: query.channel, from: query.from, to: query.to, limit: query.limit, cursor: query.cursor,
+    });
+    response.status(result.status).type(result.contentType).send(result.body);
   }
 
   @Get(':paymentId')
