@@ -25,6 +25,7 @@ const ADMIN_URL = process.env.CHAOS_ADMIN_DATABASE_URL ?? 'postgres://postgres@1
 const DIRECT_URL = `postgres://postgres@127.0.0.1:5432/${DATABASE}`;
 const BASE_PORT = 3300;
 const KAFKA_PID_FILE = join(root, '.cache/infra/kafka.pid');
+const KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
 const SERVICES = ['ledger', 'payments', 'risk', 'analytics', 'gateway'];
 
 function parseArguments(argv) {
@@ -86,10 +87,19 @@ function schedule(options, faults) {
   return plan.sort((a, b) => a[0] - b[0]);
 }
 
+/** The broker's pid: from deploy/local/infra's pid file, else whoever listens on the broker's port (another checkout's infra). */
 function kafkaPid() {
-  if (!existsSync(KAFKA_PID_FILE)) return undefined;
-  const pid = Number(readFileSync(KAFKA_PID_FILE, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  if (existsSync(KAFKA_PID_FILE)) {
+    const pid = Number(readFileSync(KAFKA_PID_FILE, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) return pid;
+  }
+  try {
+    const listening = execFileSync('ss', ['-H', '-ltnp', `sport = :${KAFKA_PORT}`], { encoding: 'utf8' });
+    const match = /\("java",pid=(\d+)/.exec(listening);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function freshDatabase(pg) {
@@ -184,7 +194,7 @@ async function main() {
       },
       freezeKafka: async (ms) => {
         const pid = kafkaPid();
-        if (pid === undefined) return 'skipped: the broker was not started by deploy/local/infra';
+        if (pid === undefined) return 'skipped: no broker process found (pid file or port)';
         process.kill(pid, 'SIGSTOP');
         frozenKafka = pid;
         await sleep(ms);
@@ -193,7 +203,8 @@ async function main() {
         return undefined;
       },
       restartKafka: async () => {
-        const pid = kafkaPid();
+        // Only a broker this checkout's deploy/local/infra started, since that is what restarts it.
+        const pid = existsSync(KAFKA_PID_FILE) ? kafkaPid() : undefined;
         if (pid === undefined) return 'skipped: the broker was not started by deploy/local/infra';
         process.kill(pid, 'SIGKILL');
         await sleep(1_000);
