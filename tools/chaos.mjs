@@ -180,17 +180,32 @@ async function main() {
     log(`platform up on ports ${BASE_PORT}-${BASE_PORT + 4} (logs in .cache/logs/chaos), PostgreSQL via :${proxies.postgres.port}, Redis via :${proxies.redis.port}`);
 
     const restarting = new Map();
+    /**
+     * Restarts a service as a supervisor (systemd, Kubernetes) would: a service that cannot boot (the
+     * broker is down, so it exits) is started again, 2 s apart, for up to 2 minutes.
+     */
+    const superviseRestart = async (service) => {
+      const deadline = performance.now() + 120_000;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await platform.restart(service);
+          return attempt === 1 ? undefined : `started on attempt ${attempt}`;
+        } catch (error) {
+          if (performance.now() > deadline) throw error;
+          await sleep(2_000);
+        }
+      }
+    };
     const faults = {
       crash: async (service) => {
         // The same service again (the ledger in the full run): queued behind its last restart.
         const crashed = (restarting.get(service) ?? Promise.resolve()).then(async () => {
           await platform.kill(service, 'SIGKILL');
           await sleep(500);
-          await platform.restart(service);
+          return superviseRestart(service);
         });
         restarting.set(service, crashed.catch(() => undefined));
-        await crashed;
-        return undefined;
+        return crashed;
       },
       freezeKafka: async (ms) => {
         const pid = kafkaPid();

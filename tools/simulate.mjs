@@ -86,8 +86,16 @@ function outbox(publisher, contractFor, producer) {
     while (waiting.length > 0) {
       const envelopes = waiting.slice(0, MAX_ENVELOPES_PER_PUBLISH);
       waiting = waiting.slice(envelopes.length);
-      await publisher.publish(envelopes);
-      sent += envelopes.length;
+      try {
+        await publisher.publish(envelopes);
+        sent += envelopes.length;
+      } catch (error) {
+        // The broker is away (a chaos run restarts it): keep the envelopes, in order, and try again.
+        // Their ids are fixed, so one that did reach the broker is de-duplicated by its consumer.
+        waiting = [...envelopes, ...waiting];
+        console.error(`simulate: publish failed (${error instanceof Error ? error.message : error}); retrying in 1 s`);
+        await sleep(1_000);
+      }
     }
   };
   return {
@@ -146,7 +154,11 @@ async function simulate(options) {
   const startedAt = performance.now();
 
   // Every payment's story, from the events the platform publishes.
-  const listener = createKafka(settings, silentLogger).consumer({ groupId: `simulator-${options.run}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 100 });
+  const listener = createKafka(settings, silentLogger).consumer({
+    groupId: `simulator-${options.run}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 100,
+    // Whatever failed (the broker restarted under a chaos run), the listener rejoins and goes on.
+    retry: { restartOnFailure: async () => true },
+  });
   const joined = new Promise((resolve) => listener.on(listener.events.GROUP_JOIN, resolve));
   await listener.connect();
   await listener.subscribe({ topics: [Topics.paymentsEvents, Topics.ledgerEvents, Topics.settlementEvents], fromBeginning: false });
