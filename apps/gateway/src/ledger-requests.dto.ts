@@ -151,6 +151,25 @@ export class PageQuery {
   cursor?: string;
 }
 
+/** Analytics' keyset cursor: base64url of the last row's sort key, longer than the ledger reads' cursors. */
+const KEYSET_CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
+
+/** The paging of analytics' lists (payments, settlement batches): their filters extend it. */
+export class KeysetPageQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1)
+  @Max(MAX_PAGE_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's nextCursor, with the same filters" })
+  @IsOptional()
+  @Matches(KEYSET_CURSOR, { message: "cursor must be a previous page's nextCursor" })
+  cursor?: string;
+}
+
 export class TransfersQuery extends PageQuery {
   @ApiProperty({ type: String, pattern: CORRELATION_ID.source, description: 'The X-Correlation-Id of the request that caused the transfers' })
   @Matches(CORRELATION_ID, { message: 'correlationId must be 8-128 characters: letters, digits and . _ : -' })

@@ -3,8 +3,7 @@ import { CardValidationError, type CardToken } from '@clearline/cards';
 import { isUuid, PAYMENT_CHANNELS, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
 import { LOGGER, ProblemException, type Logger } from '@clearline/service-runtime';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
@@ -15,7 +14,7 @@ import { CommandSender } from './command-sender.js';
 import { commandIdFor, refundIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
 import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
-import { EmptyRequest, MAX_PAGE_LIMIT } from './ledger-requests.dto.js';
+import { EmptyRequest, KeysetPageQuery } from './ledger-requests.dto.js';
 import { notFound, ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { cardProblem, paymentSourceProblem } from './payment-sources.js';
 import { PaymentUpdatesHub } from './payment-updates.hub.js';
@@ -33,13 +32,11 @@ export interface PaymentAccepted {
   links: { self: string };
 }
 
-/** Analytics' keyset cursor: base64url of the last row's (requested_at, payment_id). */
-const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
 /** RFC 3339 with an explicit offset (analytics checks the calendar too). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/i;
 const INSTANT_PROPERTY = { type: String, format: 'date-time', pattern: INSTANT.source } as const;
 
-export class PaymentsQuery {
+export class PaymentsQuery extends KeysetPageQuery {
   @ApiPropertyOptional({ enum: PAYMENT_STATUSES, description: 'in_review: the analysts\' review queue' })
   @IsOptional()
   @IsIn(PAYMENT_STATUSES)
@@ -74,19 +71,6 @@ export class PaymentsQuery {
   @IsOptional()
   @Matches(INSTANT, { message: 'to must be an RFC 3339 date-time with an offset' })
   to?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(MAX_PAGE_LIMIT)
-  limit?: number;
-
-  @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's nextCursor, with the same filters" })
-  @IsOptional()
-  @Matches(CURSOR, { message: "cursor must be a previous page's nextCursor" })
-  cursor?: string;
 }
 
 /** For the OpenAPI document: analytics' JSON passes through. */

@@ -2,8 +2,7 @@ import { Body, Controller, Get, Injectable, Param, Post, Query, Req, Res, type P
 import { isUuid, SETTLEMENT_CLOSE_REASONS, UUID_PATTERN } from '@clearline/contracts';
 import { ProblemException } from '@clearline/service-runtime';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
 import { authenticatedClientOf } from './authenticated-client.js';
@@ -11,14 +10,12 @@ import { CommandSender } from './command-sender.js';
 import { commandIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
 import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
-import { MAX_PAGE_LIMIT } from './ledger-requests.dto.js';
+import { KeysetPageQuery } from './ledger-requests.dto.js';
 import { notFound, ObjectAccess, OwnershipRegistry } from './object-ownership.js';
 import { CURRENCY_PROPERTY, IDENTIFIER, IDENTIFIER_MESSAGE, IDENTIFIER_PROPERTY, IsIsoCurrency } from './payment-requests.dto.js';
 import { ReadModelClient, type ReadResult } from './read-model.client.js';
 
 const BATCH_STATUSES = ['open', 'closed'] as const;
-/** Analytics' keyset cursor: base64url of the last row's (opened_at, batch_id), longer than the ledger reads' cursors. */
-const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
 /** How many open batches one merchant account may have in one currency (one per merchant paid into it): more is a misconfiguration. */
 const MAX_OPEN_BATCHES_PER_ACCOUNT = 20;
 const MINOR_UNITS = { type: String, pattern: '^(0|-?[1-9][0-9]*)$', description: 'Integer minor units as a string' } as const;
@@ -27,7 +24,7 @@ const READ_PROBLEMS: [number, string][] = [[400, 'Invalid path or query'], [503,
 
 // ---------------------------------------------------------------- requests
 
-export class SettlementBatchesQuery {
+export class SettlementBatchesQuery extends KeysetPageQuery {
   @ApiPropertyOptional({ ...IDENTIFIER_PROPERTY, description: "The merchant account paid out by the batches; required for a channel (one of its own accounts), optional for an analyst", example: 'merchant-7-eur' })
   @IsOptional()
   @Matches(IDENTIFIER, { message: `merchantAccountId ${IDENTIFIER_MESSAGE}` })
@@ -42,19 +39,6 @@ export class SettlementBatchesQuery {
   @IsOptional()
   @IsIn(BATCH_STATUSES)
   status?: (typeof BATCH_STATUSES)[number];
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(MAX_PAGE_LIMIT)
-  limit?: number;
-
-  @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's nextCursor, with the same filters" })
-  @IsOptional()
-  @Matches(CURSOR, { message: "cursor must be a previous page's nextCursor" })
-  cursor?: string;
 }
 
 export class CloseSettlementBatchRequest {
