@@ -136,7 +136,8 @@ export class BalanceQuery {
   position?: string;
 }
 
-export class PageQuery {
+/** How many items a page holds: every list's, whatever its cursor. */
+class PageLimitQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
   @IsOptional()
   @Type(() => Number)
@@ -144,7 +145,9 @@ export class PageQuery {
   @Min(1)
   @Max(MAX_PAGE_LIMIT)
   limit?: number;
+}
 
+export class PageQuery extends PageLimitQuery {
   @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's page.nextCursor" })
   @IsOptional()
   @Matches(CURSOR, { message: "cursor must be a previous page's nextCursor" })
@@ -155,15 +158,7 @@ export class PageQuery {
 const KEYSET_CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
 
 /** The paging of analytics' lists (payments, settlement batches): their filters extend it. */
-export class KeysetPageQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(MAX_PAGE_LIMIT)
-  limit?: number;
-
+export class KeysetPageQuery extends PageLimitQuery {
   @ApiPropertyOptional({ type: String, description: "An opaque cursor: the previous page's nextCursor, with the same filters" })
   @IsOptional()
   @Matches(KEYSET_CURSOR, { message: "cursor must be a previous page's nextCursor" })
