@@ -244,6 +244,9 @@ function accountsFromStreams(events: readonly LedgerEvent[]): Map<string, Accoun
 
 const history = fc.array(operation, { minLength: 1, maxLength: 60, size: 'medium' });
 
+/** Fixed so the coverage guard below cannot fail by chance (a run once never got an UnfreezeAccount through); LEDGER_INVARIANTS_SEED explores. */
+const INVARIANTS_SEED = Number(process.env['LEDGER_INVARIANTS_SEED'] ?? 20261127);
+
 describe('ledger invariants over random command sequences in EUR, USD and JPY', () => {
   it('holds every invariant after every decision, and a repeated command changes nothing', () => {
     const acceptedTypes = new Set<string>();
@@ -260,7 +263,7 @@ describe('ledger invariants over random command sequences in EUR, USD and JPY', 
         const repeat = decideLedger(command, run.state, new Date(run.nowMs));
         expect({ command: command.type, status: repeat.status, events: repeat.events }).toEqual({ command: command.type, status: repeat.status, events: [] });
       }
-    }), { numRuns: 250 });
+    }), { numRuns: 250, seed: INVARIANTS_SEED });
     // Guards the generator: a mix that never got some command through would prove nothing about it.
     expect([...acceptedTypes].sort()).toEqual([
       'CaptureHold', 'CloseAccount', 'ExchangeCurrency', 'ExpireHold', 'FreezeAccount', 'ModifyAccount', 'PlaceHold',
