@@ -1,5 +1,43 @@
 // What the benchmark scripts share: sizes from the command line, the PostgreSQL settings they
-// report, and the statistics and table they print.
+// report, the statistics and table they print, and a fresh platform database (bench:e2e, chaos).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const KAFKA_PID_FILE = join(root, '.cache/infra/kafka.pid');
+const KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
+
+/** The broker's pid: from deploy/local/infra's pid file, else whoever listens on the broker's port (another checkout's infra). */
+export function kafkaPid() {
+  if (existsSync(KAFKA_PID_FILE)) {
+    const pid = Number(readFileSync(KAFKA_PID_FILE, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) return pid;
+  }
+  try {
+    const listening = execFileSync('ss', ['-H', '-ltnp', `sport = :${KAFKA_PORT}`], { encoding: 'utf8' });
+    const match = /\("java",pid=(\d+)/.exec(listening);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drops and recreates `database` (a run's own) and applies every migration to it. */
+export async function freshDatabase(pg, { adminUrl, database, databaseUrl }) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new RangeError(`not a plain database name: '${database}'`);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.query(`create database ${database}`);
+  } finally {
+    await admin.end();
+  }
+  execFileSync(process.execPath, [join(root, 'tools/migrate.mjs')], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
 
 /** `--quick` picks the quick sizes, `--reps=N` overrides the repetitions. */
 export function benchSize(argv, sizes) {

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { ALL_TOPICS, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
+import { ALL_TOPICS, deadLetterTopicOf, Topics, type ContractEnvelope, type ContractType, type DataOf } from '@clearline/contracts';
 import { aggregateStream, PostgresEventStore } from '@clearline/event-store';
 import { ACCOUNT_EVENT_TYPES, evolveAccount, initialAccountState, type AccountEvent, type AccountState } from '@clearline/ledger-domain';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
@@ -38,6 +38,8 @@ let listener: Consumer;
 let pool: Pool;
 let store: PostgresEventStore;
 const published: Published[] = [];
+/** Records of this run dead-lettered from ledger.commands. */
+const deadLettered: { offset: string; reason: string }[] = [];
 
 async function send<Type extends ContractType>(type: Type, data: DataOf<Type>): Promise<ContractEnvelope> {
   const envelope = testEnvelope(type, data, 'ledger-int-test');
@@ -106,9 +108,13 @@ beforeAll(async () => {
   await ensureTopics(settings, ALL_TOPICS);
   const joined = new Promise<void>((resolve) => listener.on(listener.events.GROUP_JOIN, () => resolve()));
   await listener.connect();
-  await listener.subscribe({ topics: [Topics.ledgerEvents], fromBeginning: false });
+  await listener.subscribe({ topics: [Topics.ledgerEvents, deadLetterTopicOf(Topics.ledgerCommands)], fromBeginning: false });
   await listener.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ topic, message }) => {
+      if (topic !== Topics.ledgerEvents) {
+        if (String(message.value).includes(run)) deadLettered.push({ offset: message.offset, reason: String(message.headers?.['dlq-reason'] ?? '') });
+        return;
+      }
       const envelope = JSON.parse(String(message.value)) as Published;
       // Every outcome of this run names one of its accounts.
       if (JSON.stringify(envelope.data).includes(run)) published.push(envelope);
@@ -395,6 +401,41 @@ describe('two ledger instances', () => {
     expect((await transfer(from, to, '200')).type).toBe('TransferPosted');
     expect(await postedMinor(to)).toBe(500n);
     ledgers.push(await startLedger());
+  });
+
+  it('lose no command when the leader\'s lock session dies mid-traffic: each has one outcome, none is dead-lettered', async () => {
+    const from = account('session-death-from');
+    const to = account('session-death-to');
+    await openAccounts([
+      { accountId: from, ownerId: 'session-death', kind: 'funding', currency: 'EUR', allowNegativeBalance: true },
+      { accountId: to, ownerId: 'session-death', kind: 'customer_wallet', currency: 'EUR' },
+    ]);
+    const transferIds = Array.from({ length: 300 }, () => randomUUID());
+    const sending = (async () => {
+      for (const transferId of transferIds) {
+        await send('PostTransfer', { transferId, debitAccountId: from, creditAccountId: to, amount: eur('1') });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    await eventually('some of the burst posted', () => (outcomesOf('TransferPosted', { creditAccountId: to }).length >= 20 ? true : undefined));
+    // PostgreSQL ends the writer's session (what a failover, an idle-session killer or a network cut does):
+    // its advisory lock goes with it, mid-batch.
+    const { rowCount } = await pool.query(
+      `select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+         and objid = (hashtext('clearline-ledger-writer:default')::bigint & x'ffffffff'::bigint)`,
+    );
+    expect(rowCount).toBe(1);
+    await sending;
+    await eventually('every transfer of the burst decided', () => {
+      const decided = new Set(transferIds.filter((transferId) => published.some((event) => event.data['transferId'] === transferId)));
+      return decided.size === transferIds.length ? true : undefined;
+    }, 90_000);
+    for (const transferId of transferIds) {
+      const outcomes = published.filter((event) => event.data['transferId'] === transferId && event.type.startsWith('Transfer'));
+      expect(outcomes.map((event) => event.type)).toEqual(['TransferPosted']);
+    }
+    expect(await postedMinor(to)).toBe(300n);
+    expect(deadLettered).toEqual([]);
   });
 });
 

@@ -15,6 +15,16 @@ import { LedgerCommandHandler } from './ledger-command.handler.js';
 const COMMAND_PARTITIONS_IN_PARALLEL = 3;
 
 /**
+ * How long the group waits for a member that stopped heartbeating. A leader killed with SIGKILL
+ * never leaves the group, and the next leader's join waits until the dead member's session expires:
+ * this is the ledger's downtime after a crash (30 s with the consumers' default; the chaos run's
+ * "ledger every 2 s" showed it). Handlers only wait for the writer's group commit (milliseconds), so
+ * a short session is safe; an attempt must end within the session, hence the handler limit below it.
+ */
+const COMMAND_SESSION_TIMEOUT_MS = 10_000;
+const COMMAND_HANDLER_TIMEOUT_MS = 8_000;
+
+/**
  * The ledger's one writer and the consumer that feeds it. Every instance publishes through the
  * outbox relay (itself leader-elected), but only the instance whose batch writer holds the ledger's
  * partition lock consumes `ledger.commands`: the others wait as hot standbys, outside the consumer
@@ -87,6 +97,8 @@ export class LedgerWorker implements OnApplicationBootstrap, BeforeApplicationSh
         },
         handlerConcurrency: 'chunk',
         partitionsConsumedConcurrently: COMMAND_PARTITIONS_IN_PARALLEL,
+        sessionTimeoutMs: COMMAND_SESSION_TIMEOUT_MS,
+        handlerTimeoutMs: COMMAND_HANDLER_TIMEOUT_MS,
       });
       this.consumer = consumer;
       try {

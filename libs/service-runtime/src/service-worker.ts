@@ -23,7 +23,7 @@ export class MessagingFactory {
 
   consumer(
     options: Pick<MessageConsumerOptions, 'groupId' | 'topics' | 'handle'>
-      & Partial<Pick<MessageConsumerOptions, 'handlerConcurrency' | 'partitionsConsumedConcurrently'>>,
+      & Partial<Pick<MessageConsumerOptions, 'handlerConcurrency' | 'partitionsConsumedConcurrently' | 'sessionTimeoutMs' | 'handlerTimeoutMs'>>,
   ): MessageConsumer {
     return new MessageConsumer({ ...options, settings: kafkaSettingsOf(this.config), pool: this.pool, logger: this.logger, metrics: this.metrics });
   }
