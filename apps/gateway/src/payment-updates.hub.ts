@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Topics } from '@clearline/contracts';
-import { createKafka, parseMessage } from '@clearline/messaging';
+import { createKafka, parseMessage, physicalGroup, physicalTopic, type KafkaSettings } from '@clearline/messaging';
 import { kafkaSettingsOf, LOGGER, ProblemException, SERVICE_CONFIG, type Logger, type ServiceConfig } from '@clearline/service-runtime';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -92,6 +92,7 @@ function pushMetrics(registry: Registry): PushMetrics {
 @Injectable()
 export class PaymentUpdatesHub implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly consumer: Consumer;
+  private readonly settings: KafkaSettings;
   private readonly metrics: PushMetrics;
   private readonly recent: RecentUpdate[] = [];
   private readonly recentEventIds = new Set<string>();
@@ -109,7 +110,8 @@ export class PaymentUpdatesHub implements OnApplicationBootstrap, BeforeApplicat
   ) {
     this.metrics = pushMetrics(registry);
     const settings = kafkaSettingsOf(config);
-    const groupId = `${settings.clientId}-push-${randomUUID()}`;
+    this.settings = settings;
+    const groupId = physicalGroup(settings, `${settings.clientId}-push-${randomUUID()}`);
     this.consumer = createKafka({ ...settings, clientId: `${settings.clientId}-push` }, logger).consumer({
       groupId, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, allowAutoTopicCreation: false,
     });
@@ -122,7 +124,7 @@ export class PaymentUpdatesHub implements OnApplicationBootstrap, BeforeApplicat
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'payment updates consumer crashed');
     });
-    await consumer.subscribe({ topics: [Topics.paymentsEvents], fromBeginning: false });
+    await consumer.subscribe({ topics: [physicalTopic(this.settings, Topics.paymentsEvents)], fromBeginning: false });
     let removeListener = (): void => undefined;
     const firstFetch = new Promise<boolean>((resolve) => {
       removeListener = consumer.on(consumer.events.FETCH, () => resolve(true));

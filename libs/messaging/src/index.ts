@@ -1,4 +1,6 @@
-export { createKafka, DEFAULT_KAFKA_BROKERS, kafkaSettingsFromEnv, type KafkaLogLevelName, type KafkaSettings } from './kafka-settings.js';
+export {
+  createKafka, DEFAULT_KAFKA_BROKERS, kafkaNamespaceFromEnv, kafkaSettingsFromEnv, logicalTopic, physicalGroup, physicalTopic, type KafkaLogLevelName, type KafkaSettings,
+} from './kafka-settings.js';
 export { childLogger, silentLogger, type Logger } from './logger.js';
 export { checkKafkaConnection, deleteTopics, ensureTopics, type DeleteTopicsOptions, type EnsureTopicsOptions } from './topic-admin.js';
 export { MAX_PUBLISH_BATCH, MessagePublisher, type MessagePublisherOptions, type PublishOptions, type PublishReceipt } from './message-publisher.js';

@@ -1,7 +1,7 @@
 // Proves settings come from KAFKA_BROKERS (or the local default), invalid settings are refused, and
 // kafkajs' own log lines reach our logger at their level, never the console.
 import kafkajs from 'kafkajs';
-import { assertValidSettings, kafkaLogCreator, kafkaSettingsFromEnv } from './kafka-settings.js';
+import { assertValidSettings, kafkaLogCreator, kafkaSettingsFromEnv, logicalTopic, physicalGroup, physicalTopic } from './kafka-settings.js';
 import type { Logger } from './logger.js';
 
 const { logLevel } = kafkajs;
@@ -14,6 +14,35 @@ describe('kafkaSettingsFromEnv', () => {
   it('defaults to the local broker', () => {
     expect(kafkaSettingsFromEnv('risk', {}).brokers).toEqual(['127.0.0.1:9092']);
     expect(kafkaSettingsFromEnv('risk', { KAFKA_BROKERS: '' }).brokers).toEqual(['127.0.0.1:9092']);
+  });
+});
+
+describe('KAFKA_NAMESPACE', () => {
+  it('prefixes topics and groups at the broker and strips the prefix from what the broker names', () => {
+    const settings = kafkaSettingsFromEnv('payments', { KAFKA_NAMESPACE: 'chaos' });
+    expect(settings.namespace).toBe('chaos');
+    expect(physicalTopic(settings, 'payments.events')).toBe('chaos.payments.events');
+    expect(physicalGroup(settings, 'payments-process')).toBe('chaos.payments-process');
+    expect(logicalTopic(settings, 'chaos.payments.events')).toBe('payments.events');
+    // A topic outside the namespace is named as it is.
+    expect(logicalTopic(settings, 'payments.events')).toBe('payments.events');
+  });
+
+  it('changes nothing when unset or empty', () => {
+    for (const environment of [{}, { KAFKA_NAMESPACE: '' }, { KAFKA_NAMESPACE: '  ' }]) {
+      const settings = kafkaSettingsFromEnv('risk', environment);
+      expect(settings).not.toHaveProperty('namespace');
+      expect(physicalTopic(settings, 'risk.events')).toBe('risk.events');
+      expect(physicalGroup(settings, 'risk')).toBe('risk');
+      expect(logicalTopic(settings, 'risk.events')).toBe('risk.events');
+    }
+  });
+
+  it('refuses a namespace Kafka could not name topics with, or that could be mistaken for a topic', () => {
+    for (const bad of ['Chaos', 'a.b', 'a b', '-x', 'x'.repeat(41), 'ns/1']) {
+      expect(() => kafkaSettingsFromEnv('risk', { KAFKA_NAMESPACE: bad })).toThrow(/KAFKA_NAMESPACE/);
+    }
+    expect(() => assertValidSettings({ clientId: 'x', brokers: ['a:1'], namespace: 'a.b' })).toThrow(/namespace/);
   });
 });
 

@@ -20,6 +20,39 @@ export interface KafkaSettings {
   requestTimeoutMs?: number;
   /** What kafkajs itself may log (to our logger, never to the console). Default 'info'. */
   logLevel?: KafkaLogLevelName;
+  /**
+   * One environment's prefix on every topic and consumer group (KAFKA_NAMESPACE), so several
+   * environments share one cluster without reading each other's messages: `chaos.payments.commands`,
+   * group `chaos.payments-process`. Code names topics and groups without it (the contracts' names);
+   * the messaging library adds it at the broker and strips it from what it hands back. Default none.
+   */
+  namespace?: string;
+}
+
+const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** The broker's name for a topic of the contracts (`payments.events`) in the settings' namespace. */
+export function physicalTopic(settings: Pick<KafkaSettings, 'namespace'>, topic: string): string {
+  return settings.namespace ? `${settings.namespace}.${topic}` : topic;
+}
+
+/** The contracts' name for a topic the broker named in the settings' namespace. */
+export function logicalTopic(settings: Pick<KafkaSettings, 'namespace'>, topic: string): string {
+  const prefix = settings.namespace ? `${settings.namespace}.` : '';
+  return prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+}
+
+/** The broker's name for a consumer group in the settings' namespace. */
+export function physicalGroup(settings: Pick<KafkaSettings, 'namespace'>, groupId: string): string {
+  return settings.namespace ? `${settings.namespace}.${groupId}` : groupId;
+}
+
+/** KAFKA_NAMESPACE, checked: lower-case letters, digits, '-' and '_', at most 40; undefined when unset or empty. */
+export function kafkaNamespaceFromEnv(environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  const namespace = (environment['KAFKA_NAMESPACE'] ?? '').trim();
+  if (namespace === '') return undefined;
+  if (!NAMESPACE_PATTERN.test(namespace)) throw new RangeError(`KAFKA_NAMESPACE must be 1-40 of a-z, 0-9, '-' and '_' (starting with a letter or digit), got '${namespace}'`);
+  return namespace;
 }
 
 /** Settings from the environment: KAFKA_BROKERS is a comma-separated list, default 127.0.0.1:9092. */
@@ -28,7 +61,8 @@ export function kafkaSettingsFromEnv(clientId: string, environment: NodeJS.Proce
     .split(',')
     .map((broker) => broker.trim())
     .filter((broker) => broker.length > 0);
-  return { clientId, brokers: listed.length > 0 ? listed : DEFAULT_KAFKA_BROKERS };
+  const namespace = kafkaNamespaceFromEnv(environment);
+  return { clientId, brokers: listed.length > 0 ? listed : DEFAULT_KAFKA_BROKERS, ...(namespace === undefined ? {} : { namespace }) };
 }
 
 const BROKER_PATTERN = /^[^\s:,]+:\d{1,5}$/;
@@ -39,6 +73,7 @@ export function assertValidSettings(settings: KafkaSettings): void {
   for (const broker of settings.brokers) {
     if (!BROKER_PATTERN.test(broker)) throw new RangeError(`Kafka settings: broker '${broker}' is not host:port`);
   }
+  if (settings.namespace !== undefined && !NAMESPACE_PATTERN.test(settings.namespace)) throw new RangeError(`Kafka settings: namespace '${settings.namespace}' must be 1-40 of a-z, 0-9, '-' and '_'`);
 }
 
 const levelByName: Record<KafkaLogLevelName, number> = {

@@ -17,7 +17,7 @@ import {
   type InboxEntry,
   type InboxSource,
 } from './inbox.js';
-import { createKafka, type KafkaSettings } from './kafka-settings.js';
+import { createKafka, logicalTopic, physicalGroup, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { childLogger, lazyChildLogger, silentLogger, type Logger } from './logger.js';
 import { deadLetterHeaders } from './message-headers.js';
 import { describeError, HandlerTimeoutError, MessagingInfrastructureError, PermanentMessageError } from './message-errors.js';
@@ -199,7 +199,7 @@ export class MessageConsumer {
     this.metrics = messagingMetrics(options.metrics);
     const kafka = createKafka({ ...options.settings, clientId: `${options.settings.clientId}-${options.groupId}` }, this.logger);
     this.consumer = kafka.consumer({
-      groupId: options.groupId,
+      groupId: physicalGroup(options.settings, options.groupId),
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
@@ -226,7 +226,7 @@ export class MessageConsumer {
         // will not restart is dead, and the process should be replaced.
         this.logger.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'Kafka consumer crashed; restarting' : 'Kafka consumer crashed for good');
       });
-      await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+      await this.consumer.subscribe({ topics: this.options.topics.map((topic) => physicalTopic(this.options.settings, topic)), fromBeginning: true });
       await this.consumer.run({
         autoCommit: true,
         autoCommitInterval: COMMIT_INTERVAL_MS,
@@ -263,7 +263,8 @@ export class MessageConsumer {
   }
 
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { topic, partition, messages } = payload.batch;
+    const { partition, messages } = payload.batch;
+    const topic = logicalTopic(this.options.settings, payload.batch.topic);
     const state = this.partitionState(topic, partition);
     let next = 0;
     try {
@@ -590,7 +591,7 @@ export class MessageConsumer {
   }
 
   private async deadLetter(source: InboxSource, message: KafkaMessage, reason: string, attempts: number): Promise<void> {
-    const deadLetterTopic = deadLetterTopicOf(source.topic);
+    const deadLetterTopic = physicalTopic(this.options.settings, deadLetterTopicOf(source.topic));
     const headers = deadLetterHeaders(message.headers, {
       reason,
       topic: source.topic,

@@ -1,7 +1,7 @@
 import { assertValidEnvelope, contractFor, deadLetterTopicOf, isContractType, validateEnvelope, type ContractEnvelope, type MessageEnvelope } from '@clearline/contracts';
 import kafkajs, { type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { createKafka, type KafkaSettings } from './kafka-settings.js';
+import { createKafka, logicalTopic, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { silentLogger, type Logger } from './logger.js';
 import { deadLetterHeaders, envelopeHeaders } from './message-headers.js';
 import { messagingMetrics, type MessagingMetrics } from './messaging.metrics.js';
@@ -113,9 +113,9 @@ export class MessagePublisher {
     for (const { envelope, reason } of rejected) this.addDeadLetter(topicMessages, envelope, reason, options);
     if (topicMessages.length === 0) return [];
     const metadata = await this.producer.sendBatch({ topicMessages, acks: -1, timeout: ACK_TIMEOUT_MS });
-    for (const { topic, messages } of topicMessages) this.metrics.published.inc({ topic }, messages.length);
+    for (const { topic, messages } of topicMessages) this.metrics.published.inc({ topic: logicalTopic(this.options.settings, topic) }, messages.length);
     this.logger.debug({ producer: this.options.producerName, count: envelopes.length, topics: topicMessages.map((entry) => entry.topic) }, 'published messages');
-    return metadata.map((entry) => ({ topic: entry.topicName, partition: entry.partition, baseOffset: entry.baseOffset ?? '-1' }));
+    return metadata.map((entry) => ({ topic: logicalTopic(this.options.settings, entry.topicName), partition: entry.partition, baseOffset: entry.baseOffset ?? '-1' }));
   }
 
   private validate(envelopes: readonly MessageEnvelope[], options: PublishOptions): { valid: ContractEnvelope[]; rejected: { envelope: MessageEnvelope; reason: string }[] } {
@@ -135,7 +135,7 @@ export class MessagePublisher {
   private addDeadLetter(topicMessages: TopicMessages[], envelope: MessageEnvelope, reason: string, options: PublishOptions): void {
     const contractEnvelope = envelope as ContractEnvelope;
     const originalTopic = this.options.topicOverride?.(contractEnvelope) ?? contractFor(envelope.type).topic;
-    const topic = deadLetterTopicOf(originalTopic);
+    const topic = physicalTopic(this.options.settings, deadLetterTopicOf(originalTopic));
     let headers: Record<string, string> = {};
     try {
       headers = envelopeHeaders(envelope);
@@ -158,7 +158,7 @@ export class MessagePublisher {
     const byTopic = new Map<string, Message[]>();
     for (const envelope of envelopes) {
       const contract = contractFor(envelope.type);
-      const topic = this.options.topicOverride?.(envelope) ?? contract.topic;
+      const topic = physicalTopic(this.options.settings, this.options.topicOverride?.(envelope) ?? contract.topic);
       const key = options.key?.(envelope) ?? contract.partitionKey(envelope.data);
       const message: Message = { key, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) };
       const messages = byTopic.get(topic);

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { createKafka, type KafkaSettings } from './kafka-settings.js';
+import { createKafka, logicalTopic, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export interface EnsureTopicsOptions {
@@ -36,7 +36,7 @@ export async function ensureTopics(settings: KafkaSettings, topics: readonly str
   if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
     throw new RangeError(`ensureTopics: replicationFactor must be a positive integer, got ${replicationFactor}`);
   }
-  const wanted = [...new Set(topics)];
+  const wanted = [...new Set(topics.map((topic) => physicalTopic(settings, topic)))];
   if (wanted.length === 0) return [];
   const logger = options.logger ?? silentLogger;
   return withAdmin(settings, logger, async (admin) => {
@@ -53,7 +53,7 @@ export async function ensureTopics(settings: KafkaSettings, topics: readonly str
       logger.info({ topics: missing, partitions, replicationFactor }, 'created Kafka topics');
     }
     await waitForLeaders(admin, wanted, timeoutMs);
-    return missing;
+    return missing.map((topic) => logicalTopic(settings, topic));
   });
 }
 
@@ -62,7 +62,7 @@ export async function deleteTopics(settings: KafkaSettings, topics: readonly str
   const logger = options.logger ?? silentLogger;
   await withAdmin(settings, logger, async (admin) => {
     const existing = new Set(await admin.listTopics());
-    const present = [...new Set(topics)].filter((topic) => existing.has(topic));
+    const present = [...new Set(topics.map((topic) => physicalTopic(settings, topic)))].filter((topic) => existing.has(topic));
     if (present.length === 0) return;
     await admin.deleteTopics({ topics: present, timeout: options.timeoutMs ?? 30_000 });
     logger.info({ topics: present }, 'deleted Kafka topics');

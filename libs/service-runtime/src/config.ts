@@ -2,6 +2,7 @@
  * Every setting a Clearline service reads, from the environment, checked once at boot. A bad value
  * stops the service with a message that names the variable, rather than failing later and vaguely.
  */
+import { kafkaNamespaceFromEnv } from '@clearline/messaging';
 export const SERVICE_NAMES = ['gateway', 'payments', 'ledger', 'risk', 'analytics'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -19,6 +20,8 @@ export interface ServiceConfig {
   host: string;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /** KAFKA_NAMESPACE: this environment's prefix on topics and consumer groups (see KafkaSettings.namespace). */
+  kafkaNamespace?: string;
   redisUrl: string;
   logLevel: string;
   /** LOG_FILE: append the JSON log lines to this file instead of writing them to standard output. */
@@ -38,12 +41,19 @@ export function readServiceConfig(service: ServiceName, environment: NodeJS.Proc
   const port = parsePort('PORT', environment['PORT'], DEFAULT_PORTS[service]);
   const kafkaBrokers = (environment['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim()).filter(Boolean);
   if (kafkaBrokers.length === 0) throw new ConfigurationError('KAFKA_BROKERS must list at least one host:port');
+  let kafkaNamespace: string | undefined;
+  try {
+    kafkaNamespace = kafkaNamespaceFromEnv(environment);
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message);
+  }
   return {
     service,
     port,
     host: environment['HOST'] ?? '127.0.0.1',
     databaseUrl: environment['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/clearline',
     kafkaBrokers,
+    ...(kafkaNamespace === undefined ? {} : { kafkaNamespace }),
     redisUrl: environment['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     logLevel: environment['LOG_LEVEL'] ?? 'info',
     logFile: environment['LOG_FILE'] || undefined,
