@@ -288,6 +288,19 @@ function step(model: PaymentModel, real: RealPayment, command: PaymentCommand): 
     if (prediction.status !== 'rejected' || !prediction.reasons.includes(error.reasonCode)) {
       fail(`decider refused with ${error.reasonCode} (${error.message}), model ${show(prediction)}`, command, { status: before.status });
     }
+    // The payments service records a channel's refused lifecycle command on the stream (apps/payments,
+    // PaymentProcessor.refused), and the contract says the payment did not change: evolving that
+    // record must leave the state as it was (a refused repeat of the capture in flight once undid it).
+    if (before.status !== 'initial' && 'commandId' in command.data && typeof command.data.commandId === 'string') {
+      const refusal: PaymentEvent = {
+        type: 'PaymentCommandRejected',
+        data: { paymentId: PAYMENT_ID, commandId: command.data.commandId, commandType: command.type, reasonCode: error.reasonCode, status: before.status, detail: error.message },
+      };
+      const after = evolvePayment(before, refusal);
+      if (show(after) !== show(before)) fail(`recording the refusal ${error.reasonCode} changed the payment`, command, { before: before.status, after: after.status });
+      real.events.push(refusal);
+      real.state = after;
+    }
     return;
   }
   const status = events.length === 0 ? 'noop' : 'accepted';

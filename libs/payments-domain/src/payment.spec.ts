@@ -395,6 +395,15 @@ describe('Payment', () => {
       given(history).when(capturePayment(eur('1000'))).thenRefused('command id capture-1 was used for another request', 'duplicate_command_different_body');
     });
 
+    it("that refusal, once recorded, leaves the capture in flight: the ledger's answer still captures the payment", () => {
+      const refusedRepeat: PaymentEvent = {
+        type: 'PaymentCommandRejected',
+        data: { paymentId: PAYMENT_ID, commandId: 'capture-1', commandType: 'CapturePayment', reasonCode: 'duplicate_command_different_body', status: 'capturing', detail: 'command id capture-1 was used for another request' },
+      };
+      expect(stateAfter([...history, refusedRepeat])).toMatchObject({ status: 'capturing', capture: { amountMinor: 1500n, commandId: 'capture-1' } });
+      given([...history, refusedRepeat]).when(recordHoldCaptured()).then([captured('1500')]).andStatusIs('captured');
+    });
+
     it.each(refusedExcept('RecordHoldCaptured', 'RecordCaptureRejected', 'RecordHoldExpired'))('%s is refused', (_type, command, words) => {
       given(history).when(command).thenRefused(`cannot ${words} a payment in status 'capturing'`);
     });
@@ -413,6 +422,17 @@ describe('Payment', () => {
 
     it('the same VoidPayment again is a no-op', () => {
       given(history).when(voidPayment()).then([]);
+    });
+
+    it("a capture reusing the void's command id is refused, and its recorded refusal leaves the void in flight", () => {
+      given(history).when({ ...capturePayment(eur('1000')), data: { ...capturePayment(eur('1000')).data, commandId: 'void-1' } } as PaymentCommand)
+        .thenRefused('command id void-1 was used for another request', 'duplicate_command_different_body');
+      const refusedRepeat: PaymentEvent = {
+        type: 'PaymentCommandRejected',
+        data: { paymentId: PAYMENT_ID, commandId: 'void-1', commandType: 'CapturePayment', reasonCode: 'duplicate_command_different_body', status: 'voiding', detail: 'command id void-1 was used for another request' },
+      };
+      expect(stateAfter([...history, refusedRepeat])).toMatchObject({ status: 'voiding', voidCommandId: 'void-1' });
+      given([...history, refusedRepeat]).when(recordHoldVoided()).then([voided]).andStatusIs('voided');
     });
 
     it.each(refusedExcept('RecordHoldVoided', 'RecordHoldExpired'))('%s is refused', (_type, command, words) => {

@@ -87,12 +87,16 @@ export async function createRelayTestDatabase(applicationName: string): Promise<
       return row === undefined ? undefined : { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) };
     },
     lastPositionOf: async (categories) => {
-      let after: AllPosition = { transactionId: 0n, globalPosition: 0n };
-      for (;;) {
-        const page = await store.readAll({ after, maxCount: 10_000, categories });
-        if (page.events.length === 0) return after;
-        after = page.lastPosition;
-      }
+      // The last committed event, read from the table itself: a readAll stops at its snapshot's horizon,
+      // which any transaction anywhere on the server (another test's, another database's) holds back,
+      // and a wait for a checkpoint short of the real end would let a test look too early.
+      const { rows } = await pool.query<{ transaction_id: string; global_position: string }>(
+        `select transaction_id::text, global_position::text from ${quoteIdentifier(schema)}.messages
+          where category = any($1) order by transaction_id desc, global_position desc limit 1`,
+        [categories],
+      );
+      const row = rows[0];
+      return row === undefined ? { transactionId: 0n, globalPosition: 0n } : { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) };
     },
     terminateSessions: async (name, filter = 'true') => {
       const { rows } = await pool.query<{ terminated: boolean }>(
