@@ -1,12 +1,13 @@
 // npm run analytics:rebuild [read model ...] — rebuilds read models by replaying the event store into
 // shadow tables, then swaps them in atomically (apps/analytics/src/read-model-rebuild.ts; docs/analytics.md).
-// With no name: every read model of the catalog. The analytics service may keep running: its queries are
+// With no name: every read model of the catalog; the named ones are rebuilt from one read of the event
+// store and swapped in together. The analytics service may keep running: its queries are
 // answered from the live tables throughout, and its projection resumes from the swapped-in checkpoint.
-// Progress (events/s, ETA) goes to stderr; one JSON line per read model to stdout.
+// Progress (events/s, ETA) goes to stderr; one JSON line per read model to stdout (`events`: those of its categories).
 import { PostgresEventStore } from '@clearline/event-store';
 import { createPool } from '@clearline/postgres';
 import { READ_MODELS, readModelNamed } from '../apps/analytics/dist/read-model-catalog.js';
-import { rebuildReadModel } from '../apps/analytics/dist/read-model-rebuild.js';
+import { rebuildReadModels } from '../apps/analytics/dist/read-model-rebuild.js';
 
 const names = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
 let models;
@@ -17,24 +18,27 @@ try {
   process.exit(2);
 }
 
-const pool = createPool({ applicationName: 'clearline-analytics-rebuild', max: 4 });
+// One connection per read model (they are written at once) and one for the read ahead.
+const pool = createPool({ applicationName: 'clearline-analytics-rebuild', max: models.length + 2 });
 const store = new PostgresEventStore(pool);
 const interactive = process.stderr.isTTY;
+const label = models.map((model) => model.name).join(', ');
 try {
+  let lastDrawn = 0;
+  const result = await rebuildReadModels({
+    pool, store, models,
+    onProgress: ({ events, totalEstimate, elapsedMs }) => {
+      const now = performance.now();
+      if (now - lastDrawn < 200 && events < totalEstimate) return;
+      lastDrawn = now;
+      process.stderr.write(`${interactive ? '\r' : ''}${progressLine(label, events, totalEstimate, elapsedMs)}${interactive ? '' : '\n'}`);
+    },
+  });
+  if (interactive) process.stderr.write('\n');
+  console.error(`${label}: ${result.events.toLocaleString('en-US')} events replayed and swapped in, in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  const position = `${result.position.transactionId}:${result.position.globalPosition}`;
   for (const model of models) {
-    let lastDrawn = 0;
-    const result = await rebuildReadModel({
-      pool, store, model,
-      onProgress: ({ events, totalEstimate, elapsedMs }) => {
-        const now = performance.now();
-        if (now - lastDrawn < 200 && events < totalEstimate) return;
-        lastDrawn = now;
-        process.stderr.write(`${interactive ? '\r' : ''}${progressLine(model.name, events, totalEstimate, elapsedMs)}${interactive ? '' : '\n'}`);
-      },
-    });
-    if (interactive) process.stderr.write('\n');
-    console.error(`${model.name}: ${result.events.toLocaleString('en-US')} events replayed and swapped in, in ${(result.elapsedMs / 1000).toFixed(1)} s`);
-    console.log(JSON.stringify({ readModel: model.name, events: result.events, seconds: Math.round(result.elapsedMs) / 1000, position: `${result.position.transactionId}:${result.position.globalPosition}` }));
+    console.log(JSON.stringify({ readModel: model.name, events: result.perModel[model.name].events, seconds: Math.round(result.elapsedMs) / 1000, position }));
   }
 } catch (error) {
   if (interactive) process.stderr.write('\n');

@@ -12,9 +12,44 @@ export interface ColumnSpec {
   arrayType: string;
 }
 
-/** The columns as parallel arrays, in the order of `columns`. */
-function columnArrays(columns: readonly ColumnSpec[], rows: readonly unknown[][]): unknown[][] {
-  return columns.map((_, index) => rows.map((row) => row[index]));
+/**
+ * The columns as parallel arrays, in the order of `columns`, each as its array literal: node-postgres
+ * would serialise them too, element by element through its generic value preparation, which cost a
+ * rebuild more CPU than its projections.
+ */
+export function columnArrays(columns: readonly ColumnSpec[], rows: readonly unknown[][]): string[] {
+  return columns.map((_, index) => arrayLiteral(rows.map((row) => row[index])));
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * PostgreSQL's text form of a one-dimensional array: NULL for null or undefined, every other element
+ * quoted (quotes and backslashes escaped). Dates as ISO 8601 UTC (the same instant node-postgres
+ * sends), arrays as their own literal (cast back with `::text[]`), other objects as JSON text (jsonb).
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  let literal = '{';
+  for (let index = 0; index < values.length; index += 1) {
+    if (index > 0) literal += ',';
+    const value = values[index];
+    if (value === null || value === undefined) {
+      literal += 'NULL';
+      continue;
+    }
+    const text = elementText(value);
+    literal += `"${NEEDS_ESCAPE.test(text) ? text.replaceAll('\\', '\\\\').replaceAll('"', '\\"') : text}"`;
+  }
+  return `${literal}}`;
+}
+
+function elementText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return arrayLiteral(value);
+  return JSON.stringify(value);
 }
 
 function unnestSelect(columns: readonly ColumnSpec[]): string {

@@ -4,7 +4,7 @@ import type {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { upsertRows, type ColumnSpec } from './bulk-write.js';
+import { arrayLiteral, columnArrays, upsertRows, type ColumnSpec } from './bulk-write.js';
 
 /**
  * Read model 'ledger' (read-model-catalog.ts): projects the ledger's account and transfer streams
@@ -22,8 +22,7 @@ export const LEDGER_CATEGORIES = ['account', 'transfer'];
 
 export async function projectLedger(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
   await projectAccounts(events.filter((event) => event.category === 'account'), client, tables);
-  // Transfers are a few statements per batch (one row per transfer-<id> stream); each its own.
-  for (const event of events) if (event.category === 'transfer') await projectTransferEvent(event, client, tables);
+  await projectTransfers(events.filter((event) => event.category === 'transfer'), client, tables);
 }
 
 /** How one account event moves posted and pending: each by the amount times its sign. */
@@ -208,29 +207,63 @@ export function transferRowOf(event: RecordedEvent): TransferRow | undefined {
   }
 }
 
-export async function projectTransferEvent(event: RecordedEvent, client: PoolClient, tables: LedgerTables): Promise<void> {
-  const transferId = event.streamId.slice('transfer-'.length);
-  const position = event.globalPosition.toString();
-  if (event.type === 'TransferReversalApplied') {
-    const { amountMinor } = event.data as { amountMinor: string };
-    await client.query(
-      `update ${tables.transfers} set reversed_minor = reversed_minor + $2::numeric, last_position = $3 where transfer_id = $1 and last_position < $3`,
-      [transferId, amountMinor, position],
-    );
-    return;
-  }
-  const row = transferRowOf(event);
-  if (row === undefined) return;
-  // The first outcome owns the id; the ledger never appends a second, and a replay of the first is absorbed.
-  await client.query(
-    `insert into ${tables.transfers} (transfer_id, outcome, status, reason_code, debit_account_id, credit_account_id, amount_minor, currency,
-       target_amount_minor, target_currency, original_transfer_id, leg_transfer_ids, correlation_id, global_position, recorded_at, last_position)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14)
-     on conflict (transfer_id) do nothing`,
-    [
+const TRANSFER_COLUMNS: ColumnSpec[] = [
+  { name: 'transfer_id', arrayType: 'text[]' }, { name: 'outcome', arrayType: 'text[]' }, { name: 'status', arrayType: 'text[]' },
+  { name: 'reason_code', arrayType: 'text[]' }, { name: 'debit_account_id', arrayType: 'text[]' }, { name: 'credit_account_id', arrayType: 'text[]' },
+  { name: 'amount_minor', arrayType: 'numeric[]' }, { name: 'currency', arrayType: 'text[]' }, { name: 'target_amount_minor', arrayType: 'numeric[]' },
+  { name: 'target_currency', arrayType: 'text[]' }, { name: 'original_transfer_id', arrayType: 'text[]' },
+  // An array per row cannot be an element of a parameter array: each travels as its array literal.
+  { name: 'leg_transfer_ids', arrayType: 'text[]' }, { name: 'correlation_id', arrayType: 'text[]' }, { name: 'global_position', arrayType: 'bigint[]' },
+  { name: 'recorded_at', arrayType: 'timestamptz[]' }, { name: 'last_position', arrayType: 'bigint[]' },
+];
+
+/**
+ * The transfer-<id> streams of a batch in two statements: the outcomes, then the reversals applied.
+ * The first outcome owns the id (the ledger never appends a second, and a replay of the first is
+ * absorbed by the conflict); a reversal counts when it is after the row's last_position, which, as a
+ * stream's positions increase, is the same test the events would meet one at a time.
+ */
+export async function projectTransfers(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
+  const outcomes = new Map<string, unknown[]>();
+  const reversals: { transferId: string[]; amountMinor: string[]; position: string[] } = { transferId: [], amountMinor: [], position: [] };
+  for (const event of events) {
+    const transferId = event.streamId.slice('transfer-'.length);
+    const position = event.globalPosition.toString();
+    if (event.type === 'TransferReversalApplied') {
+      reversals.transferId.push(transferId);
+      reversals.amountMinor.push((event.data as { amountMinor: string }).amountMinor);
+      reversals.position.push(position);
+      continue;
+    }
+    const row = transferRowOf(event);
+    if (row === undefined || outcomes.has(transferId)) continue;
+    outcomes.set(transferId, [
       transferId, row.outcome, row.status, row.reasonCode ?? null, row.debitAccountId ?? null, row.creditAccountId ?? null,
       row.amount?.amountMinor ?? null, row.amount?.currency ?? null, row.targetAmount?.amountMinor ?? null, row.targetAmount?.currency ?? null,
-      row.originalTransferId ?? null, row.legTransferIds ?? null, correlationIdOf(event), position, event.recordedAt,
-    ],
+      row.originalTransferId ?? null, row.legTransferIds === undefined ? null : arrayLiteral(row.legTransferIds), correlationIdOf(event), position,
+      event.recordedAt, position,
+    ]);
+  }
+  if (outcomes.size > 0) {
+    const names = TRANSFER_COLUMNS.map((column) => column.name);
+    const parameters = TRANSFER_COLUMNS.map((column, index) => `$${index + 1}::${column.arrayType}`);
+    await client.query(
+      `insert into ${tables.transfers} (${names.join(', ')})
+       select ${names.map((name) => (name === 'leg_transfer_ids' ? `${name}::text[]` : name)).join(', ')} from unnest(${parameters.join(', ')}) as row(${names.join(', ')})
+       on conflict (transfer_id) do nothing`,
+      // Sorted by key, so concurrent writers lock rows in one order.
+      columnArrays(TRANSFER_COLUMNS, [...outcomes.keys()].sort().map((transferId) => outcomes.get(transferId) as unknown[])),
+    );
+  }
+  if (reversals.transferId.length === 0) return;
+  await client.query(
+    `update ${tables.transfers} t set reversed_minor = t.reversed_minor + applied.amount_minor, last_position = applied.last_position
+     from (select r.transfer_id, sum(r.amount_minor) as amount_minor, max(r.position) as last_position
+           from unnest($1::text[], $2::numeric[], $3::bigint[]) as r(transfer_id, amount_minor, position)
+           join ${tables.transfers} stored on stored.transfer_id = r.transfer_id
+           where r.position > stored.last_position
+           group by r.transfer_id) applied
+     where t.transfer_id = applied.transfer_id`,
+    [arrayLiteral(reversals.transferId), arrayLiteral(reversals.amountMinor), arrayLiteral(reversals.position)],
   );
 }

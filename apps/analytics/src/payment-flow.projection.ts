@@ -221,20 +221,23 @@ export async function projectPaymentFlow(events: readonly RecordedEvent[], clien
   const declines = [...fold.declines.values()].map(({ key, declines }) => [...key, declines]);
   const scores = [...fold.scores.values()].map(({ key, assessments }) => [...key, assessments]);
   // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
-  await upsertRows(client, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, outcomes.sort(byFirstColumns(1)));
-  await addToCounters(client, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, flow.sort(byFirstColumns(5)));
-  await addToCounters(client, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, declines.sort(byFirstColumns(6)));
-  await addToCounters(client, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, scores.sort(byFirstColumns(3)));
+  await upsertRows(client, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, sortedByFirstColumns(outcomes, 1));
+  await addToCounters(client, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, sortedByFirstColumns(flow, 5));
+  await addToCounters(client, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, sortedByFirstColumns(declines, 6));
+  await addToCounters(client, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, sortedByFirstColumns(scores, 3));
 }
 
-function byFirstColumns(count: number): (left: unknown[], right: unknown[]) => number {
+/** The rows ordered by their first `count` columns, each compared as text (its key computed once per row). */
+function sortedByFirstColumns(rows: unknown[][], count: number): unknown[][] {
   const text = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
-  return (left, right) => {
+  const keyed = rows.map((row) => ({ row, key: row.slice(0, count).map(text) }));
+  keyed.sort((left, right) => {
     for (let index = 0; index < count; index += 1) {
-      const a = text(left[index]);
-      const b = text(right[index]);
+      const a = left.key[index] as string;
+      const b = right.key[index] as string;
       if (a !== b) return a < b ? -1 : 1;
     }
     return 0;
-  };
+  });
+  return keyed.map((entry) => entry.row);
 }

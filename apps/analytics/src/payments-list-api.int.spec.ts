@@ -1,7 +1,8 @@
 // Proves GET /payments (the gateway's GET /v1/payments, and the analysts' review queue) on real
 // PostgreSQL: newest requested first with ties broken by payment id, keyset pages that neither skip
 // nor repeat a row (requested_at kept to the microsecond), every filter, each item exactly as
-// GET /payments/{paymentId} answers, and a 400 problem naming each bad parameter.
+// GET /payments/{paymentId} answers (every lifecycle column of the row), and a 400 problem naming
+// each bad parameter.
 // The rows are written straight into analytics.payments (the projection has its own test,
 // payments.int.spec.ts): appending PaymentRequested would let the outbox relay publish it to the
 // shared Kafka. Every row carries this run's merchant id, and only those rows are removed afterwards.
@@ -109,9 +110,12 @@ describe('GET /payments', () => {
     const declined = payments.find((payment) => payment.declined)!;
     expect(page.body.items.find((item) => item.paymentId === declined.paymentId)).toEqual({
       paymentId: declined.paymentId, status: 'declined', channel: 'mobile', method: 'wallet', merchantId, merchantAccountId: accountA, payerAccountId: payer2,
-      amount: { amountMinor: '1250', currency: 'EUR' }, risk: { score: 93, decision: 'decline', reasons: ['velocity_payer_1h'] },
-      decline: { stage: 'risk', reasonCode: 'risk_declined' }, holdId: null, requestedAt: '2026-11-27T08:03:00.500Z', authorizedAt: null, capturedAt: null,
-      settledAt: null, updatedAt: '2026-11-27T08:03:00.500Z',
+      amount: { amountMinor: '1250', currency: 'EUR' }, captureMode: 'automatic', authorizedMinor: null, capturedMinor: null, refundedMinor: '0',
+      pendingRefundMinor: '0', refundCount: 0, risk: { score: 93, decision: 'decline', reasons: ['velocity_payer_1h'] },
+      decline: { stage: 'risk', reasonCode: 'risk_declined' }, review: null, failureReason: null, expiryReason: null, refundFailureReason: null,
+      holdId: null, settlementBatchId: null, requestedAt: '2026-11-27T08:03:00.500Z', authorizationStartedAt: null, authorizedAt: null, decidedAt: null,
+      captureStartedAt: null, capturedAt: null, voidStartedAt: null, voidedAt: null, expiredAt: null, refundStartedAt: null, refundedAt: null,
+      settledAt: null, endedAt: null, updatedAt: '2026-11-27T08:03:00.500Z',
     });
   });
 
@@ -156,6 +160,49 @@ describe('GET /payments', () => {
     const answer = await get(`/payments?${query}`);
     expect({ status: answer.status, type: answer.body.type }).toEqual({ status: 400, type: `urn:clearline:problem:${slug}` });
     expect(answer.contentType).toContain('application/problem+json');
+  });
+
+  it('answers GET /payments/{paymentId} with the whole lifecycle: amounts, reasons, reviewer and the time of each step', async () => {
+    const paymentId = randomUUID();
+    const batchId = randomUUID();
+    const holdId = randomUUID();
+    // A manual-capture payment that went through review, was captured in part, refunded in part, had a
+    // refund refused and settled: every lifecycle column holds a value of its own.
+    await pool.query(
+      `insert into analytics.payments (payment_id, status, channel, method, merchant_id, merchant_account_id, payer_account_id, capture_mode, amount_minor, currency,
+         authorized_minor, captured_minor, refunded_minor, pending_refund_minor, refund_count, risk_score, risk_decision, risk_reasons,
+         review_timeout_outcome, review_decision, reviewed_by, refund_failure_reason, hold_id, settlement_batch_id,
+         requested_at, review_started_at, reviewed_at, authorization_started_at, authorized_at, decided_at, capture_started_at, captured_at,
+         refund_started_at, refunded_at, settled_at, updated_at, last_position)
+       values ($1, 'settled', 'card_acquiring', 'wallet', $2, $3, $4, 'manual', 90000000000000000000001, 'EUR',
+         90000000000000000000001, 45000000000000000000001, 300, 0, 1, 72, 'review', '["velocity_payer_1h"]',
+         'decline', 'approve', 'analyst-3', 'insufficient_funds', $5, $6,
+         '2026-11-27T09:00:00.000001Z', '2026-11-27T09:00:01Z', '2026-11-27T09:05:00Z', '2026-11-27T09:05:01Z', '2026-11-27T09:05:02Z', '2026-11-27T09:05:02Z',
+         '2026-11-27T10:00:00Z', '2026-11-27T10:00:01Z', '2026-11-27T11:00:00Z', '2026-11-27T11:00:02Z', '2026-11-28T00:00:00Z', '2026-11-28T00:00:00Z', 0)`,
+      [paymentId, merchantId, accountA, payer1, holdId, batchId],
+    );
+    const answer = await get(`/payments/${paymentId}`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      paymentId, status: 'settled', channel: 'card_acquiring', method: 'wallet', merchantId, merchantAccountId: accountA, payerAccountId: payer1,
+      amount: { amountMinor: '90000000000000000000001', currency: 'EUR' }, captureMode: 'manual',
+      // Beyond 2^53: amounts stay exact strings of minor units, never floats.
+      authorizedMinor: '90000000000000000000001', capturedMinor: '45000000000000000000001', refundedMinor: '300', pendingRefundMinor: '0', refundCount: 1,
+      risk: { score: 72, decision: 'review', reasons: ['velocity_payer_1h'] }, decline: null,
+      review: { timeoutOutcome: 'decline', decision: 'approve', reviewedBy: 'analyst-3', startedAt: '2026-11-27T09:00:01.000Z', reviewedAt: '2026-11-27T09:05:00.000Z' },
+      failureReason: null, expiryReason: null, refundFailureReason: 'insufficient_funds', holdId, settlementBatchId: batchId,
+      requestedAt: '2026-11-27T09:00:00.000Z', authorizationStartedAt: '2026-11-27T09:05:01.000Z', authorizedAt: '2026-11-27T09:05:02.000Z',
+      decidedAt: '2026-11-27T09:05:02.000Z', captureStartedAt: '2026-11-27T10:00:00.000Z', capturedAt: '2026-11-27T10:00:01.000Z',
+      voidStartedAt: null, voidedAt: null, expiredAt: null, refundStartedAt: '2026-11-27T11:00:00.000Z', refundedAt: '2026-11-27T11:00:02.000Z',
+      settledAt: '2026-11-28T00:00:00.000Z', endedAt: null, updatedAt: '2026-11-28T00:00:00.000Z',
+    });
+    // A payment that never reached review shows no review at all, and its unreached steps as null.
+    const plain = await get(`/payments/${payments[2]!.paymentId}`);
+    expect(plain.body).toMatchObject({ review: null, authorizedMinor: null, capturedMinor: null, refundedMinor: '0', refundCount: 0, settledAt: null, endedAt: null });
+    // The list shows the same view: the payment is an item of its merchant account's page.
+    const page = await get(`/payments?merchantAccountId=${accountA}&from=2026-11-27T09:00:00Z&to=2026-11-27T09:00:01Z`);
+    expect(page.body.items).toEqual([answer.body]);
+    await pool.query('delete from analytics.payments where payment_id = $1', [paymentId]);
   });
 
   it('still answers GET /payments/{paymentId}, and its 400 and 404', async () => {

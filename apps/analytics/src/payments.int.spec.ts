@@ -11,7 +11,7 @@ import { eventStoreMigrations, PostgresEventStore, START, type AllPosition } fro
 import { createPool, migrate, type Pool } from '@clearline/postgres';
 import { randomUUID } from 'node:crypto';
 import { readModelNamed, tableNames } from './read-model-catalog.js';
-import { createReadModelTables, rebuildReadModel, replay, SHADOW_SUFFIX, tableDigests } from './read-model-rebuild.js';
+import { createReadModelTables, rebuildReadModels, replay, SHADOW_SUFFIX, tableDigests } from './read-model-rebuild.js';
 
 const suffix = randomUUID().replaceAll('-', '').slice(0, 10);
 const STORE_SCHEMA = `payments_it_store_${suffix}`;
@@ -42,7 +42,7 @@ async function append(streamId: string, [type, data, schemaVersion = 1]: Step): 
   while (projectedUpTo.globalPosition < appendedAt) {
     if (Date.now() > deadline) throw new Error(`event ${appendedAt} did not become readable within 10 s`);
     // Small batches (of 2), as a live projection under load would see them.
-    projectedUpTo = await replay({ pool, store, model, tables, after: projectedUpTo, batchSize: 2 });
+    projectedUpTo = await replay({ pool, store, targets: [{ model, tables }], after: projectedUpTo, batchSize: 2 });
   }
 }
 
@@ -295,7 +295,7 @@ describe('read model payments', () => {
   it('a replay of everything in one batch writes the same bytes as the step-by-step projection', async () => {
     const live = await tableDigests(pool, tables);
     expect(live['payments']).not.toMatch(/^0:/);
-    await rebuildReadModel({ pool, store, model, schema: READ_MODEL_SCHEMA, batchSize: 10_000, swap: false });
+    await rebuildReadModels({ pool, store, models: [model], schema: READ_MODEL_SCHEMA, batchSize: 10_000, swap: false });
     expect(await tableDigests(pool, tableNames(model, READ_MODEL_SCHEMA, SHADOW_SUFFIX))).toEqual(live);
     // Every status of the lifecycle that these paths reach is there, and none other.
     const { rows } = await pool.query<{ status: string }>(`select distinct status from ${tables.payments} order by 1`);

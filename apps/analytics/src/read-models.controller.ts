@@ -24,11 +24,37 @@ export interface PaymentView {
   amount: { amountMinor: string; currency: string };
   risk: { score: number; decision: string; reasons: string[] } | null;
   decline: { stage: string; reasonCode: string } | null;
+  captureMode: string;
+  /** Integer minor units of `amount.currency`, as strings: what the ledger held, posted and gave back. */
+  authorizedMinor: string | null;
+  capturedMinor: string | null;
+  refundedMinor: string;
+  /** Refunds accepted and not yet answered by the ledger. */
+  pendingRefundMinor: string;
+  refundCount: number;
+  /** Manual review: what a timeout applies, the decision and who made it (an analyst, or review_timeout). */
+  review: { timeoutOutcome: string | null; decision: string | null; reviewedBy: string | null; startedAt: string | null; reviewedAt: string | null } | null;
+  failureReason: string | null;
+  expiryReason: string | null;
+  /** The latest refund the ledger refused (the payment stays captured). */
+  refundFailureReason: string | null;
   holdId: string | null;
+  settlementBatchId: string | null;
   requestedAt: string;
+  authorizationStartedAt: string | null;
   authorizedAt: string | null;
+  /** The first decision the channel hears: authorized, declined or failed. */
+  decidedAt: string | null;
+  captureStartedAt: string | null;
   capturedAt: string | null;
+  voidStartedAt: string | null;
+  voidedAt: string | null;
+  expiredAt: string | null;
+  refundStartedAt: string | null;
+  refundedAt: string | null;
   settledAt: string | null;
+  /** When the payment reached a final status (declined, failed, voided, expired, refunded). */
+  endedAt: string | null;
   updatedAt: string;
 }
 
@@ -133,11 +159,34 @@ function paymentView(row: QueryResultRow): PaymentView {
     amount: { amountMinor: row.amount_minor, currency: row.currency },
     risk: row.risk_score === null ? null : { score: row.risk_score, decision: row.risk_decision, reasons: row.risk_reasons },
     decline: row.decline_stage === null ? null : { stage: row.decline_stage, reasonCode: row.decline_reason },
+    captureMode: row.capture_mode,
+    authorizedMinor: row.authorized_minor,
+    capturedMinor: row.captured_minor,
+    refundedMinor: row.refunded_minor,
+    pendingRefundMinor: row.pending_refund_minor,
+    refundCount: row.refund_count,
+    review: row.review_started_at === null && row.review_decision === null ? null : {
+      timeoutOutcome: row.review_timeout_outcome, decision: row.review_decision, reviewedBy: row.reviewed_by,
+      startedAt: iso(row.review_started_at), reviewedAt: iso(row.reviewed_at),
+    },
+    failureReason: row.failure_reason,
+    expiryReason: row.expiry_reason,
+    refundFailureReason: row.refund_failure_reason,
     holdId: row.hold_id,
+    settlementBatchId: row.settlement_batch_id,
     requestedAt: iso(row.requested_at)!,
+    authorizationStartedAt: iso(row.authorization_started_at),
     authorizedAt: iso(row.authorized_at),
+    decidedAt: iso(row.decided_at),
+    captureStartedAt: iso(row.capture_started_at),
     capturedAt: iso(row.captured_at),
+    voidStartedAt: iso(row.void_started_at),
+    voidedAt: iso(row.voided_at),
+    expiredAt: iso(row.expired_at),
+    refundStartedAt: iso(row.refund_started_at),
+    refundedAt: iso(row.refunded_at),
     settledAt: iso(row.settled_at),
+    endedAt: iso(row.ended_at),
     updatedAt: iso(row.updated_at)!,
   };
 }

@@ -4,8 +4,12 @@ import type { AllPosition } from './event-store.types.js';
 /** The channel appends notify on commit (named again in migration 0004); the payload is the schema name. */
 export const APPENDED_NOTIFICATION_CHANNEL = 'event_store_appended';
 
+/**
+ * recorded_at travels as whole epoch milliseconds (floored, exactly what node-postgres' timestamptz
+ * parser kept of the microseconds): parsing the timestamp text was a third of the cost of reading $all.
+ */
 const RECORDED_COLUMNS = `message_id, message_type, schema_version, data, metadata, stream_id, stream_version, category,
-  global_position, transaction_id, recorded_at`;
+  global_position, transaction_id, floor(extract(epoch from recorded_at) * 1000)::int8 as recorded_at_ms`;
 
 /**
  * Every statement the store runs, for one schema. Kept together so the locking and ordering rules
@@ -38,21 +42,21 @@ export function eventStoreStatements(schema: string) {
           ? `select ${RECORDED_COLUMNS} from ${s}.messages
              where ${afterCondition} and transaction_id < ${horizon}
              order by transaction_id, global_position limit ${maxCount}`
-          : // One bounded index range per category, merged: never sorts more than categories x maxCount rows.
-            `select m.* from unnest(array[${categories.map(quoteLiteral).join(', ')}]::text[]) as c(category)
-             cross join lateral (
-               select ${RECORDED_COLUMNS} from ${s}.messages
-               where category = c.category and ${afterCondition} and transaction_id < ${horizon}
-               order by transaction_id, global_position limit ${maxCount}
-             ) m
+          : // One bounded index range per category, merged in order (Merge Append): reads maxCount rows in all,
+            // whatever the number of categories, and never sorts.
+            `select * from (${categories
+              .map((category) => `(select ${RECORDED_COLUMNS} from ${s}.messages
+                 where category = ${quoteLiteral(category)} and ${afterCondition} and transaction_id < ${horizon}
+                 order by transaction_id, global_position limit ${maxCount})`)
+              .join(' union all ')}) m
              order by m.transaction_id, m.global_position limit ${maxCount}`;
       // Catching up must walk the index in order and stop after maxCount rows. Left to its
-      // estimates (the horizon is unknown at plan time, a lateral category is a parameter) the
-      // planner may prefer a bitmap scan that sorts every remaining row on each page, which turns
-      // a catch-up quadratic. Disabling sorts inflates the cost of the unavoidable merge sort of
-      // the category read into JIT territory, so JIT (100 ms of compiling for a 1 ms query) is
-      // off too. The settings hold for this query string only: a multi-statement
-      // simple query is one implicit transaction, so they are reset at its end, error or not.
+      // estimates (the horizon is unknown at plan time) the planner may prefer a bitmap scan that
+      // sorts every remaining row on each page, which turns a catch-up quadratic. Disabling sorts
+      // also keeps the category read a merge of its index ranges, and JIT (100 ms of compiling for
+      // a 1 ms query, when costs look large) is off too. The settings hold for this query string
+      // only: a multi-statement simple query is one implicit transaction, so they are reset at its
+      // end, error or not.
       // Values are inlined (a simple query takes no parameters); all are validated bigints,
       // integers and category names before they get here.
       return `set local enable_bitmapscan = off; set local enable_sort = off; set local jit = off; ${query}`;
@@ -66,17 +70,21 @@ function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** A row of RECORDED_COLUMNS as node-postgres returns it (int8 and xid8 as strings). */
-export interface RecordedEventRow {
-  message_id: string;
-  message_type: string;
-  schema_version: number;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  stream_id: string;
-  stream_version: string;
-  category: string;
-  global_position: string;
-  transaction_id: string;
-  recorded_at: Date;
-}
+/**
+ * A row of RECORDED_COLUMNS as node-postgres returns it in rowMode 'array' (int8 and xid8 as
+ * strings), in the columns' order: no object per row to build, a tenth less of a read's time.
+ */
+export type RecordedEventRow = [
+  messageId: string,
+  messageType: string,
+  schemaVersion: number,
+  data: unknown,
+  metadata: Record<string, unknown>,
+  streamId: string,
+  streamVersion: string,
+  category: string,
+  globalPosition: string,
+  transactionId: string,
+  /** Epoch milliseconds, as a decimal string. */
+  recordedAtMs: string,
+];

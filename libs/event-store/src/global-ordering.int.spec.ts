@@ -9,6 +9,7 @@ import { withTransaction } from '@clearline/postgres';
 import { createTestEventStore, type TestEventStore } from '../test-support/event-store-test-database.js';
 import { compareAllPositions, START } from './all-position.js';
 import type { AllPosition, NewEvent, RecordedEvent } from './event-store.types.js';
+import type { ReadAllResult } from './postgres-event-store.js';
 
 let database: TestEventStore;
 
@@ -189,20 +190,29 @@ describe('ordering of $all', () => {
     const expectedCount = (categories?: string[]) =>
       categories === undefined ? committed.size : [...committed.values()].filter((streamId) => categories.some((category) => streamId.startsWith(`${category}-`))).length;
 
-    async function tail(from: AllPosition, categories?: string[]): Promise<{ seen: RecordedEvent[]; pages: number }> {
+    /** Tails with readAll one page at a time, or (`pageWise`) with readAllPages to the visible end, again and again. */
+    async function tail(from: AllPosition, categories?: string[], pageWise = false): Promise<{ seen: RecordedEvent[]; pages: number }> {
       const seen: RecordedEvent[] = [];
       let pages = 0;
       let position = from;
       const deadline = Date.now() + 60_000;
       const filter = categories === undefined ? {} : { categories };
+      const read = async (): Promise<ReadAllResult[]> => {
+        if (!pageWise) return [await database.store.readAll({ after: position, maxCount: 50, ...filter })];
+        const pagesRead: ReadAllResult[] = [];
+        for await (const page of database.store.readAllPages({ after: position, maxCount: 50, ...filter })) pagesRead.push(page);
+        return pagesRead;
+      };
       while (!writersDone || seen.length < expectedCount(categories)) {
         if (Date.now() > deadline) throw new Error(`tailer timed out with ${seen.length} of ${expectedCount(categories)} events`);
-        const page = await database.store.readAll({ after: position, maxCount: 50, ...filter });
-        pages += 1;
-        if (page.events.length > 0) expect(compareAllPositions(page.lastPosition, position)).toBeGreaterThan(0);
-        seen.push(...page.events);
-        position = page.lastPosition;
-        if (page.events.length === 0) await sleep(2);
+        const pagesRead = await read();
+        for (const page of pagesRead) {
+          pages += 1;
+          if (page.events.length > 0) expect(compareAllPositions(page.lastPosition, position)).toBeGreaterThan(0);
+          seen.push(...page.events);
+          position = page.lastPosition;
+        }
+        if (pagesRead.every((page) => page.events.length === 0)) await sleep(2);
       }
       // Everything expected is seen; a last read after a pause must find nothing further.
       await sleep(50);
@@ -221,17 +231,23 @@ describe('ordering of $all', () => {
     }
 
     const start = await currentEnd();
-    const tailers = [tail(start), tail(start, ['hot'])];
+    // The third reads several categories (a merge of their index ranges) with readAllPages, as a replay does.
+    const mergedCategories = ['hot', 'writer0', 'writer5'];
+    const tailers = [tail(start), tail(start, ['hot']), tail(start, mergedCategories, true)];
     await Promise.all(
       Array.from({ length: writers }, async (_, writer) => {
         for (let index = 0; index < transactionsPerWriter; index += 1) await oneTransaction(writer);
       }),
     );
     writersDone = true;
-    const [all, hot] = (await Promise.all(tailers)) as [{ seen: RecordedEvent[]; pages: number }, { seen: RecordedEvent[]; pages: number }];
+    const [all, hot, merged] = (await Promise.all(tailers)) as [{ seen: RecordedEvent[]; pages: number }, { seen: RecordedEvent[]; pages: number }, { seen: RecordedEvent[]; pages: number }];
 
     assertExactlyOnceInStreamOrder(all.seen, [...committed.keys()]);
     assertExactlyOnceInStreamOrder(hot.seen, [...committed].filter(([, streamId]) => hotStreams.includes(streamId)).map(([id]) => id));
+    const inMergedCategories = (streamId: string) => mergedCategories.some((category) => streamId.startsWith(`${category}-`));
+    assertExactlyOnceInStreamOrder(merged.seen, [...committed].filter(([, streamId]) => inMergedCategories(streamId)).map(([id]) => id));
+    // In $all order too: the merge of the categories is the whole of $all filtered.
+    expect(idsOf(merged.seen)).toEqual(idsOf(all.seen.filter((event) => inMergedCategories(event.streamId))));
     expect(all.pages).toBeGreaterThan(10);
 
     // The race was really exercised: events arrived below the global position of earlier ones,

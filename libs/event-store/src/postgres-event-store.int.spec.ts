@@ -28,6 +28,18 @@ function events(count: number, type = 'Happened'): NewEvent[] {
   return Array.from({ length: count }, (_, index) => ({ id: randomUUID(), type, data: { index, amountMinor: String(1000 + index) } }));
 }
 
+/**
+ * Waits until readAll shows `count` events of `categories`: a transaction holding an id anywhere in the
+ * cluster (another test file's, another session's) holds $all back until it ends, by design.
+ */
+async function untilVisible(categories: string[], count: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await database.store.readAll({ after: START, maxCount: 10_000, categories })).events.length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} events of ${categories.join(', ')} became visible within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function rowCount(sql: string, parameters: unknown[]): Promise<number> {
   const result = await database.pool.query<{ count: number }>(`select count(*)::int as count from ${sql}`, parameters);
   return result.rows[0]?.count ?? -1;
@@ -323,6 +335,7 @@ describe('readAll', () => {
     const mine = [streamOf(category), streamOf(category)];
     for (const streamId of mine) await database.store.appendToStream(streamId, events(5));
     await database.store.appendToStream(streamOf(other), events(5));
+    await untilVisible([category, other], 15);
 
     const seen: string[] = [];
     let after = START;
@@ -370,6 +383,7 @@ describe('upcasting on read', () => {
     });
     const [read] = await store.readStream(streamId);
     expect(read).toMatchObject({ schemaVersion: 2, data: { amountMinor: '1050' } });
+    await untilVisible(['upcast'], 1);
     const all = await store.readAll({ after: START, maxCount: 10_000, categories: ['upcast'] });
     expect(all.events[0]).toMatchObject({ schemaVersion: 2, data: { amountMinor: '1050' } });
     expect((await database.store.readStream(streamId))[0]).toMatchObject({ schemaVersion: 1, data: { amount: 10.5 } });

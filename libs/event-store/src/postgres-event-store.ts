@@ -143,7 +143,7 @@ export class PostgresEventStore {
     const fromVersion = options.fromVersion ?? (direction === 'forwards' ? 0n : MAX_STREAM_VERSION);
     const sql = direction === 'forwards' ? this.statements.readStreamForwards : this.statements.readStreamBackwards;
     const queryable = options.client ?? this.pool;
-    const result = await queryable.query<RecordedEventRow>(sql, [streamId, fromVersion.toString(), options.maxCount ?? null]);
+    const result = await queryable.query<RecordedEventRow>({ text: sql, values: [streamId, fromVersion.toString(), options.maxCount ?? null], rowMode: 'array' });
     return result.rows.map((row) => this.toRecordedEvent(row));
   }
 
@@ -167,12 +167,32 @@ export class PostgresEventStore {
       categories.forEach(assertValidCategory);
     }
     const sql = this.statements.readAll(after, maxCount, categories === undefined ? undefined : [...new Set(categories)]);
-    const results = (await this.pool.query(sql)) as unknown as QueryResult<RecordedEventRow>[];
+    const results = (await this.pool.query({ text: sql, rowMode: 'array' })) as unknown as QueryResult<RecordedEventRow>[];
     const result = results.at(-1);
     if (result === undefined) throw new Error('readAll: no result from the read (bug)');
     const last = result.rows.at(-1);
-    const lastPosition = last === undefined ? after : { transactionId: BigInt(last.transaction_id), globalPosition: BigInt(last.global_position) };
+    const lastPosition = last === undefined ? after : positionOf(last);
     return { events: result.rows.map((row) => this.toRecordedEvent(row)), lastPosition };
+  }
+
+  /**
+   * $all after `after` as consecutive pages of readAll, up to what is visible when the last one is
+   * read: a page shorter than `maxCount` is the last, and an empty read ends it without a page.
+   * Events committing later are for the next call, from the last page's lastPosition. Each page is read
+   * while the caller works on the one before (one read ahead at most), so a replay's reading and
+   * writing overlap. Every page is a readAll, with its ordering and no-skip guarantee; a page's
+   * lastPosition is where the next one starts.
+   */
+  async *readAllPages(options: ReadAllOptions): AsyncGenerator<ReadAllResult, void, undefined> {
+    let next: Promise<ReadAllResult> | undefined = this.readAll(options);
+    while (next !== undefined) {
+      const page: ReadAllResult = await next;
+      if (page.events.length === 0) return;
+      next = page.events.length === options.maxCount ? this.readAll({ ...options, after: page.lastPosition }) : undefined;
+      // A caller that stops early (or fails) must not leave the read ahead's rejection unhandled.
+      next?.catch(() => undefined);
+      yield page;
+    }
   }
 
   /** The latest snapshot of a stream under `name`, if one was taken. */
@@ -305,21 +325,28 @@ export class PostgresEventStore {
   }
 
   private toRecordedEvent(row: RecordedEventRow): RecordedEvent {
+    const [id, type, schemaVersion, data, metadata, streamId, streamVersion, category, globalPosition, transactionId, recordedAtMs] = row;
     const event: RecordedEvent = {
-      id: row.message_id,
-      type: row.message_type,
-      data: row.data,
-      metadata: row.metadata,
-      schemaVersion: row.schema_version,
-      streamId: row.stream_id,
-      streamVersion: BigInt(row.stream_version),
-      category: row.category,
-      globalPosition: BigInt(row.global_position),
-      transactionId: BigInt(row.transaction_id),
-      recordedAt: row.recorded_at,
+      id,
+      type,
+      data,
+      metadata,
+      schemaVersion,
+      streamId,
+      streamVersion: BigInt(streamVersion),
+      category,
+      globalPosition: BigInt(globalPosition),
+      transactionId: BigInt(transactionId),
+      recordedAt: new Date(Number(recordedAtMs)),
     };
     return this.upcasters.length === 0 ? event : applyUpcasters(event, this.upcasters);
   }
+}
+
+/** The row's place in $all, as stored (an upcaster changes data, never the position). */
+function positionOf(row: RecordedEventRow): AllPosition {
+  const [, , , , , , , , globalPosition, transactionId] = row;
+  return { transactionId: BigInt(transactionId), globalPosition: BigInt(globalPosition) };
 }
 
 /** A row of append_events: 'appended' per stream written, or 'head' per stream and 'stored' per stored event found. */
