@@ -96,7 +96,7 @@ describe('npm run check:invariants', () => {
   it('passes a consistent history, and says what it looked at', () => {
     const verdict = checkInvariants();
     expect(verdict.status).toBe(0);
-    expect(verdict.summary).toMatchObject({ invariants_checked: 10, invariants_failed: 0, accounts: 3, payments: 1 });
+    expect(verdict.summary).toMatchObject({ invariants_checked: 11, invariants_failed: 0, accounts: 3, payments: 1 });
     expect(verdict.lines).toContain('ok   double entry: posted balances sum to zero per currency (3 accounts, 1 currencies)');
   });
 
@@ -131,6 +131,22 @@ describe('npm run check:invariants', () => {
     expect(verdict.lines).toContain(`       merchant AccountCredited ${transferId}: 2 times`);
     expect(verdict.lines).toContain(`       ${paymentId} PaymentCaptured: 2 times`);
     expect(verdict.lines).toContain(`       payment settled 2 times: ${paymentId}`);
+  });
+
+  it('names a hold the ledger captured while its payment stayed authorized', async () => {
+    const paymentId = randomUUID();
+    const holdId = randomUUID();
+    await append(`payment-${paymentId}`,
+      event('PaymentRequested', {
+        paymentId, channel: 'e_wallet', merchantId: 'merchant-1', merchantAccountId: 'merchant', payerAccountId: 'wallet', amount: eur('40'),
+        method: 'wallet', requestedAt: '2026-11-27T10:00:00.000Z', captureMode: 'manual',
+      }),
+      event('PaymentAuthorizationStarted', { paymentId, holdId, riskScore: 10 }),
+      event('PaymentAuthorized', { paymentId, holdId, amount: eur('40') }));
+    await append(`hold-${holdId}`, event('HoldCaptured', { holdId, accountId: 'wallet', creditAccountId: 'merchant', amount: eur('40') }));
+    const verdict = checkInvariants();
+    expect(verdict.summary.failed).toContain('every hold the ledger captured belongs to a captured payment');
+    expect(verdict.lines).toContain(`       hold ${holdId} captured by the ledger, payment ${paymentId} authorized`);
   });
 
   it('with --quiesced, names payments still in flight', async () => {

@@ -169,6 +169,29 @@ function checkPayments({ states, counts }, quiesced) {
   return [once, amounts, finished];
 }
 
+/**
+ * The ledger and the payments agree: a hold the ledger captured belongs to a captured payment (or
+ * one whose capture is still being recorded, unless --quiesced). A payment left authorized over a
+ * captured hold has had its money moved without knowing it.
+ */
+async function checkCapturedHolds(db, { states }, payments, quiesced) {
+  const check = new Check('every hold the ledger captured belongs to a captured payment');
+  const paymentOfHold = new Map();
+  for (const [paymentId, state] of states) if (typeof state.holdId === 'string') paymentOfHold.set(state.holdId, paymentId);
+  const { rows } = await db.query(`select data->>'holdId' as hold_id from ${db.eventStore}.messages where category = 'hold' and message_type = 'HoldCaptured'`);
+  let ofPayments = 0;
+  for (const { hold_id: holdId } of rows) {
+    const paymentId = paymentOfHold.get(holdId);
+    if (paymentId === undefined) continue; // a channel's own hold, not a payment's
+    ofPayments += 1;
+    const state = states.get(paymentId);
+    if (payments.isCaptured(state) || (!quiesced && state.status === 'capturing')) continue;
+    check.fail(`hold ${holdId} captured by the ledger, payment ${paymentId} ${state.status}`);
+  }
+  check.note = `${ofPayments} captured holds of payments`;
+  return check;
+}
+
 async function checkSettlement(db) {
   const check = new Check('settlement counts each payment and refund once');
   // The table's primary key keeps a line unique; the batch streams are checked on their own, since
@@ -254,6 +277,7 @@ async function main() {
       await checkStreams(db),
       ...checkLedger(ledgerReplay, ledger),
       ...checkPayments(paymentReplay, options.quiesced),
+      await checkCapturedHolds(db, paymentReplay, payments, options.quiesced),
       await checkSettlement(db),
       ...(await checkReadModels(db, ledgerReplay, paymentReplay, options.analyticsWaitMs)),
     ];

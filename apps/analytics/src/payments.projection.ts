@@ -1,5 +1,5 @@
 import {
-  DEFAULT_REVIEW_TIMEOUT_OUTCOME,
+  DEFAULT_REVIEW_TIMEOUT_OUTCOME, refusalEndsCommandInFlight,
   type PaymentAuthorizationStartedData, type PaymentAuthorizedData, type PaymentCapturedData, type PaymentCommandRejectedData,
   type PaymentDeclinedData, type PaymentExpiredData, type PaymentFailedData, type PaymentInReviewData, type PaymentRefundedData,
   type PaymentRequestedData, type PaymentSettledV2Data, type PaymentVoidedData, type RefundFailedData, type RiskAssessedData, type WireMoney,
@@ -200,8 +200,10 @@ class PaymentsFold {
       }
       case 'PaymentCommandRejected': {
         // A capture the ledger or connector refused gives the payment back its authorization, and so
-        // does a refused void; other refusals changed nothing.
+        // does a refused void; other refusals changed nothing (a channel's repeat of the id in flight
+        // with another body included: the aggregate's own rule).
         const data = event.data as PaymentCommandRejectedData;
+        if (!refusalEndsCommandInFlight(data)) return false;
         if (status === 'capturing' && data.commandId === row.capture_command_id) {
           Object.assign(row, { status: 'authorized', capture_command_id: null });
           return true;

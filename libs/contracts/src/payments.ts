@@ -479,6 +479,16 @@ export interface PaymentCommandRejectedData {
   detail: string;
 }
 
+/**
+ * True when a PaymentCommandRejected answers the capture or void in flight under its command id (the
+ * ledger or the connector refused it: the payment has its authorization back), false when it refused
+ * a channel's repeat of that id with another body (`duplicate_command_different_body`: the command in
+ * flight stands). The payment aggregate and every read model of payment status follow this rule.
+ */
+export function refusalEndsCommandInFlight(data: Pick<PaymentCommandRejectedData, 'reasonCode'>): boolean {
+  return data.reasonCode !== 'duplicate_command_different_body';
+}
+
 export const PaymentCommandRejected = defineContract<'PaymentCommandRejected', PaymentCommandRejectedData>({
   type: 'PaymentCommandRejected',
   kind: 'event',

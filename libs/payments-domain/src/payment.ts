@@ -1,5 +1,5 @@
 import {
-  canonicalJson, DEFAULT_REVIEW_TIMEOUT_OUTCOME, deriveMessageId,
+  canonicalJson, DEFAULT_REVIEW_TIMEOUT_OUTCOME, deriveMessageId, refusalEndsCommandInFlight,
   type DeclineStage, type PaymentAuthorizationStartedData, type PaymentAuthorizedData, type PaymentCapturedData,
   type PaymentCommandRejectedData, type PaymentDeclinedData, type PaymentExpiredData, type PaymentFailedData, type PaymentInReviewData,
   type PaymentRefundedData, type PaymentRefusalCode, type PaymentRequestedData, type PaymentVoidedData,
@@ -607,9 +607,6 @@ export function capturedStatus(payment: Pick<CapturedPayment, 'capturedMinor' | 
   return payment.refundedMinor >= payment.capturedMinor ? 'refunded' : 'partially_refunded';
 }
 
-/** Why a command reusing an earlier command id with another body is refused: the only refusal of a channel's command that can name the command in flight. */
-const REFUSED_REPEAT: PaymentRefusalCode = 'duplicate_command_different_body';
-
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
   if (event.type === 'PaymentRequested') return { status: 'requested', payment: event.data, commands: {} };
   if (state.status === 'initial') return state;
@@ -655,7 +652,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       // A channel's command refused for reusing the id of the capture or void in flight (with another
       // body) changed nothing: the command in flight stands and its answer is still to come. Only the
       // ledger's or the connector's refusal of that command, below, gives the authorization back.
-      if (event.data.reasonCode === REFUSED_REPEAT) return state;
+      if (!refusalEndsCommandInFlight(event.data)) return state;
       // A capture the ledger refused gives the payment back its authorization; other refusals changed nothing.
       if (state.status === 'capturing' && event.data.commandId === state.capture.commandId) {
         const { capture: _capture, ...authorized } = state;
