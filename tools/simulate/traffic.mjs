@@ -2,6 +2,9 @@
 // with funded wallets) and a stream of payment intents with what happens to them after
 // authorization. The same seed and run label give the same ids, amounts, timings and fraud
 // patterns, so a run can be repeated exactly (on a fresh database, or under another label).
+// With a reuse fraction, each intent also carries `resends`: the re-sends of its commands under their
+// ids (Jepsen's idempotence workload), drawn from a generator of their own, so the intents are the
+// same with or without them.
 import { createHash } from 'node:crypto';
 
 /** Currencies the simulator pays in, with their minor-unit exponent and a typical basket (minor units). */
@@ -79,8 +82,11 @@ export function population({ run, seed, merchants, customers }) {
  * many payments within a second), a takeover (a new device and address, a large amount), a device
  * farm (one device paying for many customers).
  */
-export function trafficOf(people, { run, seed }) {
+export function trafficOf(people, { run, seed, reuse = 0 }) {
   const random = seededRandom(seed);
+  // Re-sends are drawn from a generator of their own, so that the payments themselves (ids, amounts,
+  // patterns, plans) are the same whatever the reuse fraction, and a run without reuse is unchanged.
+  const resendsOf = reuse > 0 ? resendPlanner(seededRandom((seed ^ 0x2e5e_7d1d) >>> 0), reuse) : undefined;
   const merchantWeights = people.merchants.map((_, index) => 1 / (index + 1)); // one hot merchant, a long tail
   const totalWeight = merchantWeights.reduce((sum, weight) => sum + weight, 0);
   const pickMerchant = () => {
@@ -103,7 +109,7 @@ export function trafficOf(people, { run, seed }) {
     const manual = pattern === 'ordinary' && random.chance(0.3);
     const afterAuthorization = manual ? pickAfterAuthorization(random, amountMinor) : { kind: 'none' };
     const refunds = pickRefunds(random, amountMinor, afterAuthorization);
-    return {
+    const planned = {
       index,
       pattern,
       paymentId: uuidFor(run, `payment-${index}`),
@@ -121,6 +127,7 @@ export function trafficOf(people, { run, seed }) {
       afterAuthorization,
       refunds,
     };
+    return resendsOf === undefined ? planned : { ...planned, resends: resendsOf(planned) };
   };
 
   return {
@@ -163,4 +170,43 @@ function pickRefunds(random, amountMinor, afterAuthorization) {
   const refunds = [{ delayMs: random.integer(300, 3_000), amountMinor: first }];
   if (random.chance(0.25) && captured - first > 1) refunds.push({ delayMs: random.integer(300, 3_000), amountMinor: Math.max(1, Math.floor((captured - first) / 2)) });
   return refunds;
+}
+
+/**
+ * The share of re-sends per original command that makes `reuse` the fraction of re-sends among all
+ * commands sent: r / (1 - r) (0.3 of all commands -> 0.43 re-sends per original).
+ */
+export function resendsPerCommand(reuse) {
+  return reuse / (1 - reuse);
+}
+
+/**
+ * Re-sends of a payment's commands under their earlier ids (Jepsen's idempotence workload): per
+ * command a number of re-sends averaging `resendsPerCommand(reuse)`, each a little after the
+ * original, half with the same fields and half with changed ones that the platform would accept were
+ * the id new (another amount that is still within bounds, or a capture under a void's command id).
+ * A refund is re-sent under its command id, or under a new command id with the same refund id.
+ */
+function resendPlanner(random, reuse) {
+  const perCommand = resendsPerCommand(reuse);
+  const count = () => Math.floor(perCommand) + (random.chance(perCommand - Math.floor(perCommand)) ? 1 : 0);
+  const times = (make) => Array.from({ length: count() }, (_, attempt) => ({ attempt, delayMs: random.integer(0, 1_500), changed: random.chance(0.5), ...make() }));
+  return (planned) => {
+    const amountMinor = Number(planned.request.amount.amountMinor);
+    const plan = planned.afterAuthorization;
+    return {
+      request: times(() => ({ changedAmountMinor: amountMinor + random.integer(1, 99) })),
+      capture: plan.kind === 'capture' || plan.kind === 'partial_capture'
+        // A full capture changed into a partial one; a partial capture into one a unit larger (partial
+        // amounts are at most 90 % of the authorized one, so it still fits).
+        ? times(() => ({ changedAmountMinor: plan.kind === 'capture' ? Math.max(1, Math.floor(amountMinor / 2)) : plan.amountMinor + 1 }))
+        : [],
+      // A void has no field to change: its changed re-send is a full capture under the void's command id.
+      void: plan.kind === 'void' ? times(() => ({})) : [],
+      refunds: planned.refunds.map((refund) => times(() => ({
+        key: random.chance(0.5) ? 'command' : 'refund',
+        changedAmountMinor: refund.amountMinor > 1 ? refund.amountMinor - 1 : refund.amountMinor + 1,
+      }))),
+    };
+  };
 }
