@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { contractFor, isContractType, validateEnvelope } from '@clearline/contracts';
-import { PostgresEventStore, type NewEvent } from '@clearline/event-store';
+import { PostgresEventStore, type NewEvent, type RecordedEvent } from '@clearline/event-store';
 import { createPool, type Pool } from '@clearline/postgres';
 import { createServiceApp } from '@clearline/service-runtime';
 import { randomUUID } from 'node:crypto';
@@ -350,6 +350,49 @@ describe('replay', () => {
       await client.query('delete from analytics.transfers where transfer_id = $1', [transferIds.refund]);
       await projectLedger(events, client, liveTables);
       expect(await snapshot(client)).toEqual(live);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
+  it('of transfer outcomes and reversals in one batch writes what they write one at a time, linked legs in order', async () => {
+    const linked = `int-${run}-linked`;
+    const original = `int-${run}-original`;
+    // A leg id with a quote and a backslash: the batch sends the legs as array literals, which must escape them.
+    const legs = [randomUUID(), `int-${run}-leg "b" \\ 2`];
+    let position = 9_000_000_000_000n + BigInt(Math.floor(Math.random() * 1_000_000)) * 10n;
+    const recorded = (streamId: string, streamVersion: bigint, type: string, data: Record<string, unknown>): RecordedEvent => {
+      position += 1n;
+      return {
+        id: randomUUID(), type, data, metadata: { correlationId: `corr-${run}-batch` }, schemaVersion: 1, streamId, streamVersion,
+        category: 'transfer', globalPosition: position, transactionId: position, recordedAt: new Date('2026-11-27T12:00:00.123Z'),
+      };
+    };
+    const events = [
+      recorded(`transfer-${linked}`, 0n, 'LinkedTransfersPosted', { batchId: linked, transfers: legs.map((transferId) => ({ transferId })), balancesAfter: {} }),
+      recorded(`transfer-${original}`, 0n, 'TransferPosted', { transferId: original, debitAccountId: wallet, creditAccountId: funding, amount: eur('1000') }),
+      recorded(`transfer-${original}`, 1n, 'TransferReversalApplied', { originalTransferId: original, reversalTransferId: randomUUID(), amountMinor: '100' }),
+      recorded(`transfer-${original}`, 2n, 'TransferReversalApplied', { originalTransferId: original, reversalTransferId: randomUUID(), amountMinor: '250' }),
+    ];
+    const rows = async (client: import('pg').PoolClient) =>
+      (await client.query('select * from analytics.transfers where transfer_id = any($1::text[]) order by transfer_id', [[linked, original]])).rows;
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await projectLedger(events, client, liveTables);
+      const batched = await rows(client);
+      expect(batched).toEqual([
+        expect.objectContaining({ transfer_id: linked, outcome: 'LinkedTransfersPosted', status: 'posted', leg_transfer_ids: legs, reversed_minor: '0' }),
+        expect.objectContaining({ transfer_id: original, outcome: 'TransferPosted', amount_minor: '1000', reversed_minor: '350', last_position: position.toString() }),
+      ]);
+      // The same batch again changes nothing: each reversal is at or before the row's last_position.
+      await projectLedger(events, client, liveTables);
+      expect(await rows(client)).toEqual(batched);
+      // One event at a time, into emptied rows, writes the same bytes.
+      await client.query('delete from analytics.transfers where transfer_id = any($1::text[])', [[linked, original]]);
+      for (const single of events) await projectLedger([single], client, liveTables);
+      expect(await rows(client)).toEqual(batched);
     } finally {
       await client.query('rollback');
       client.release();
