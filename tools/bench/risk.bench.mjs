@@ -2,7 +2,8 @@
 //
 //   npm run bench:risk               # builds, `infra up`, then this script
 //   npm run bench:risk -- --quick    # shorter rows (a smoke run)
-//   node tools/bench/risk.bench.mjs [--quick] [--reps=N] [--kafka-rate=N]   # when built and the infrastructure is up
+//   node tools/bench/risk.bench.mjs [--quick] [--reps=N] [--kafka-rate=N] [--kafka-only]   # when built and the infrastructure is up
+//   (--kafka-only skips rows (a) and (b): for a CPU profile of the Kafka path, `node --cpu-prof ...`)
 //
 // Traffic: the seeded transaction simulator's payments (libs/risk-domain), so payers, devices and IPs
 // repeat as in real traffic and the Lua script touches warm and cold keys alike; each repetition uses
@@ -18,6 +19,10 @@
 //       append of RiskAssessed + inputs to the event store) and its outbox relay publishes
 //       RiskAssessed to a second topic, where a listener reads it. Latency = RiskAssessed received -
 //       scheduled publish time (a late publish counts against us). p50 / p99, and decisions/s.
+//       Beside it, per decision: PostgreSQL statements by kind (node-postgres' Client.query counted in
+//       this process), Redis commands and `evalsha` µs per call (INFO commandstats before and after:
+//       the server's own counts, so other clients of the same Redis count too), the consumer's chunk
+//       sizes (payments handed to the assessor in one tick on one connection) and the relay's batches.
 // Database: `clearline_bench_risk` (dropped and created at every run; BENCH_POSTGRES_URL overrides the
 // server): the event store, the inbox and the risk schema are migrated into it. Topics are created
 // per run and deleted at the end. Output: progress lines, a table, then ONE final line of JSON on
@@ -46,6 +51,46 @@ const SIZES = {
   full: { reps: 3, sequential: 10_000, throughput: 20_000, kafkaSeconds: 15, warmup: 2_000 },
   quick: { reps: 1, sequential: 2_000, throughput: 5_000, kafkaSeconds: 5, warmup: 500 },
 };
+
+/** Statements sent by every node-postgres client of this process, by kind (the first words that tell them apart). */
+const statementCounts = new Map();
+function countStatements(pg) {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function countedQuery(config, ...rest) {
+    const text = typeof config === 'string' ? config : config?.text ?? '';
+    const kind = /append_events/.test(text) ? 'append' : /select stream_id, version from/.test(text) ? 'stream version'
+      : /messaging\.inbox/.test(text) ? 'inbox' : /^\s*(begin|commit|rollback)\b/i.test(text) ? 'begin/commit'
+        : /from \S+\.messages/.test(text) && /xid8/.test(text) ? 'relay read' : /checkpoint/i.test(text) ? 'relay checkpoint' : 'other';
+    statementCounts.set(kind, (statementCounts.get(kind) ?? 0) + 1);
+    return query.call(this, config, ...rest);
+  };
+}
+
+async function commandStats(redis) {
+  const stats = new Map();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const match = /^cmdstat_(\w+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (match) stats.set(match[1], { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}
+
+/** Per decision: statements by kind, Redis commands (scripts' inner calls included) and evalsha µs per call. */
+function costPerDecision(statementsBefore, redisBefore, redisAfter, decisions) {
+  const hundredths = (value) => Math.round(value * 100) / 100;
+  const statements = Object.fromEntries([...statementCounts].map(([kind, count]) => [kind, hundredths((count - (statementsBefore.get(kind) ?? 0)) / decisions)]));
+  const delta = (name) => ({ calls: (redisAfter.get(name)?.calls ?? 0) - (redisBefore.get(name)?.calls ?? 0), usec: (redisAfter.get(name)?.usec ?? 0) - (redisBefore.get(name)?.usec ?? 0) });
+  let redisCommands = 0;
+  for (const name of redisAfter.keys()) if (!['evalsha', 'eval', 'info'].includes(name)) redisCommands += delta(name).calls;
+  const evalsha = delta('evalsha');
+  return {
+    pg_statements: statements,
+    pg_statements_total: hundredths(Object.values(statements).reduce((sum, count) => sum + count, 0)),
+    redis_commands: round(redisCommands / decisions),
+    evalsha_per_decision: round(evalsha.calls / decisions),
+    evalsha_usec_per_call: evalsha.calls === 0 ? null : round(evalsha.usec / evalsha.calls),
+  };
+}
 
 async function prepareDatabase(pg) {
   const admin = new pg.Client({ connectionString: `${SERVER_URL.replace(/\/+$/, '')}/postgres` });
@@ -111,18 +156,38 @@ function requestedEnvelope(payment) {
 }
 
 /** The service's path (consumer -> assessor -> event store -> outbox relay) between two bench topics. */
-async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redisFeatures, controls, settings, payments, rate, seconds }) {
+async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, redisFeatures, controls, settings, payments, rate, seconds }) {
   const run = randomUUID().slice(0, 8);
   const inTopic = `bench.risk.${run}.payments`;
   const outTopic = `bench.risk.${run}.assessed`;
   await messaging.ensureTopics(settings, [inTopic, outTopic], { partitions: KAFKA_PARTITIONS });
   const logger = messaging.silentLogger;
   const assessor = new risk.assessor.RiskAssessor(store, redisFeatures, controls, logger);
+  const chunkSizes = new Map();
+  const chunks = [];
   const consumer = new messaging.MessageConsumer({
     settings, groupId: `bench-risk-${run}`, topics: [inTopic], pool, logger, metrics: new Registry(), ...risk.worker.RISK_CONSUMER_OPTIONS,
-    handle: (envelope, context) => assessor.handle(envelope, context.client),
+    handle: (envelope, context) => {
+      const handedOver = chunkSizes.get(context.client);
+      if (handedOver === undefined) {
+        chunkSizes.set(context.client, 1);
+        queueMicrotask(() => {
+          chunks.push(chunkSizes.get(context.client));
+          chunkSizes.delete(context.client);
+        });
+      } else {
+        chunkSizes.set(context.client, handedOver + 1);
+      }
+      return assessor.handle(envelope, context.client);
+    },
   });
+  const relayBatches = [];
   const relayPublisher = new messaging.MessagePublisher({ settings, producerName: `bench-risk-relay-${run}`, logger, metrics: new Registry(), topicOverride: () => outTopic });
+  const relayPublish = relayPublisher.publish.bind(relayPublisher);
+  relayPublisher.publish = (envelopes, options) => {
+    relayBatches.push(envelopes.length);
+    return relayPublish(envelopes, options);
+  };
   const relay = new serviceRuntime.OutboxRelay({ name: `bench-risk-${run}`, categories: ['risk'], store, pool, publisher: relayPublisher, logger });
   const publisher = new messaging.MessagePublisher({ settings, producerName: `bench-risk-${run}`, logger, metrics: new Registry(), topicOverride: () => inTopic });
   const scheduled = new Map();
@@ -156,6 +221,10 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redisFea
     while (scheduled.size > 0 && performance.now() < warmDeadline) await sleep(20);
     latencies.length = 0;
     firstAt = 0;
+    chunks.length = 0;
+    relayBatches.length = 0;
+    const statementsBefore = new Map(statementCounts);
+    const redisBefore = await commandStats(redis);
 
     // Open loop: every tick publishes what fell due, in one call (one publish in flight at a time).
     const total = Math.min(rate * seconds, payments.length - 50);
@@ -176,8 +245,15 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redisFea
     }
     const deadline = performance.now() + 60_000;
     while (scheduled.size > 0 && performance.now() < deadline) await sleep(20);
+    const cost = costPerDecision(statementsBefore, redisBefore, await commandStats(redis), Math.max(1, latencies.length));
     const sorted = Float64Array.from(latencies).sort();
+    const mean = (values) => (values.length === 0 ? null : round(values.reduce((sum, value) => sum + value, 0) / values.length));
     return {
+      ...cost,
+      chunk_size_mean: mean(chunks),
+      chunks: chunks.length,
+      relay_batch_mean: mean(relayBatches),
+      relay_batches: relayBatches.length,
       offered: rate,
       sent: total,
       received: latencies.length,
@@ -199,6 +275,7 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redisFea
 async function main(argv) {
   const { quick, size } = benchSize(argv, SIZES);
   const rateArgument = argv.find((argument) => argument.startsWith('--kafka-rate='));
+  const kafkaOnly = argv.includes('--kafka-only');
   const rate = rateArgument === undefined ? KAFKA_RATE : Number(rateArgument.slice('--kafka-rate='.length));
   if (!(Number.isInteger(rate) && rate > 0)) throw new RangeError(`--kafka-rate must be a positive integer, got '${rateArgument}'`);
   process.env.DATABASE_URL = DATABASE_URL;
@@ -218,6 +295,7 @@ async function main(argv) {
     features: await import('../../apps/risk/dist/redis-feature-store.js'),
   };
 
+  countStatements(pg);
   const server = await prepareDatabase(pg);
   const pool = createPool({ connectionString: DATABASE_URL, max: 10, applicationName: 'bench-risk' });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -246,21 +324,24 @@ async function main(argv) {
     const settings = messaging.kafkaSettingsFromEnv('bench-risk');
     const runs = { sequential: [], throughput: [], kafka: [] };
     for (let rep = 0; rep < size.reps; rep += 1) {
-      const store = new risk.features.RedisFeatureStore(redis, `${prefix}:${rep}`);
-      const sequential = await inProcessRows(domain, store, scorer, paymentsFor(simulated, size.sequential + size.warmup, rep), size.warmup);
-      runs.sequential.push(sequential);
-      console.log(`rep ${rep + 1}: (a) in-process p50 ${sequential.p50.toFixed(3)} ms, p99 ${sequential.p99.toFixed(3)} ms over ${sequential.count} decisions`);
-      const throughput = await throughputRow(domain, store, scorer, paymentsFor(simulated, size.throughput, rep + 100));
-      runs.throughput.push(throughput);
-      console.log(`rep ${rep + 1}: (b) in-process, ${THROUGHPUT_IN_FLIGHT} in flight: ${fmt(throughput)} decisions/s`);
+      if (!kafkaOnly) {
+        const store = new risk.features.RedisFeatureStore(redis, `${prefix}:${rep}`);
+        const sequential = await inProcessRows(domain, store, scorer, paymentsFor(simulated, size.sequential + size.warmup, rep), size.warmup);
+        runs.sequential.push(sequential);
+        console.log(`rep ${rep + 1}: (a) in-process p50 ${sequential.p50.toFixed(3)} ms, p99 ${sequential.p99.toFixed(3)} ms over ${sequential.count} decisions`);
+        const throughput = await throughputRow(domain, store, scorer, paymentsFor(simulated, size.throughput, rep + 100));
+        runs.throughput.push(throughput);
+        console.log(`rep ${rep + 1}: (b) in-process, ${THROUGHPUT_IN_FLIGHT} in flight: ${fmt(throughput)} decisions/s`);
+      }
       await pool.query('checkpoint');
       const kafka = await kafkaRow({
-        messaging, serviceRuntime, risk, store: new PostgresEventStore(pool), pool, controls, settings,
+        messaging, serviceRuntime, risk, store: new PostgresEventStore(pool), pool, redis, controls, settings,
         redisFeatures: new risk.features.RedisFeatureStore(redis, `${prefix}:kafka:${rep}`),
         payments: paymentsFor(simulated, rate * size.kafkaSeconds + 50, rep + 200), rate, seconds: size.kafkaSeconds,
       });
       runs.kafka.push(kafka);
       console.log(`rep ${rep + 1}: (c) through Kafka at ${rate}/s offered: ${kafka.received}/${kafka.sent} received, ${fmt(kafka.decisionsPerSecond)} decisions/s, p50 ${kafka.p50.toFixed(1)} ms, p99 ${kafka.p99.toFixed(1)} ms, max ${kafka.max.toFixed(1)} ms`);
+      console.log(`rep ${rep + 1}: (c) per decision: ${kafka.pg_statements_total} PostgreSQL statements ${JSON.stringify(kafka.pg_statements)}, ${kafka.redis_commands} Redis commands, evalsha ${kafka.evalsha_usec_per_call} µs/call; consumer chunks of ${kafka.chunk_size_mean} payments (${kafka.chunks}), relay batches of ${kafka.relay_batch_mean} (${kafka.relay_batches})`);
     }
 
     const result = {

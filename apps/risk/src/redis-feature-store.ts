@@ -19,12 +19,19 @@ const MAX_DEVICES_PER_PAYER = 100;
  * One Lua script per payment, so the whole read-and-record is atomic: a payment seen before returns
  * its first answer and changes nothing (a redelivered message cannot inflate a count). Velocity is
  * kept in one hash per entity and window, fields `c:<bucket>` (count) and `a:<currency>:<bucket>`
- * (amount, an exact int64 via HINCRBY); the buckets are those of VELOCITY_WINDOWS, as in the
- * reference InMemoryFeatureStore. Running totals per window (see `velocity` in the script) keep the
- * cost per payment near constant: summing every bucket of every window took ~1.3 ms of Redis CPU
- * per payment (about 300 field reads and the Lua string work around them), which capped a Redis at
- * ~700 payments/s. Amounts reach the reply in two halves (above and below 10^9). Every key has a TTL. Single Redis node: the keys of one payment
- * span several hash slots, so a Redis Cluster would need one slot per payer (future work).
+ * (amount); the buckets are those of VELOCITY_WINDOWS, as in the reference InMemoryFeatureStore, and
+ * a payment's window is the `bucketCount` buckets ending with its own. Each hash also keeps running
+ * totals for the window ending at its latest bucket, so a payment reads a few fields instead of every
+ * bucket of every window (summing them all took ~1.3 ms of Redis CPU per payment).
+ *
+ * What a payment costs Redis is mostly the number of `redis.call`s (each ~1-2 µs of Lua-to-Redis
+ * overhead), so each window's hash is read with one HMGET (latest bucket, currencies, totals, this
+ * payment's bucket), the buckets leaving the window with at most one more, and written back with one
+ * HSET: 4-5 calls per window instead of ~12 (HINCRBY and HGET one field at a time). Amounts are
+ * added in Lua as two exact halves (above and below 10^9, each well within a double's 2^53), so
+ * sums stay exact to the minor unit; they reach the reply in the same two halves. Every key has a
+ * TTL. Single Redis node: the keys of one payment span several hash slots, so a Redis Cluster would
+ * need one slot per payer (future work).
  */
 const SCRIPT = `
 local t = tonumber(ARGV[1])
@@ -34,16 +41,21 @@ local historyAmount = ARGV[4]
 local present = ARGV[5]
 local card = ARGV[6]
 local device = ARGV[7]
-local seenTtl = tonumber(ARGV[8])
-local historyLength = tonumber(ARGV[9])
-local profileTtl = tonumber(ARGV[10])
-local historyTtl = tonumber(ARGV[11])
+local seenTtl = ARGV[8]
+local lastHistoryIndex = string.format('%d', tonumber(ARGV[9]) - 1)
+local profileTtl = ARGV[10]
+local historyTtl = ARGV[11]
 local hourMs = tonumber(ARGV[12])
 local dayMs = tonumber(ARGV[13])
+local cardsTtl = string.format('%d', dayMs + hourMs)
 local maxCards = tonumber(ARGV[14])
-local maxDevices = tonumber(ARGV[15])
+local beyondMaxCards = string.format('%d', -(maxCards + 1))
+local beyondMaxDevices = string.format('%d', -(tonumber(ARGV[15]) + 1))
 local windows = {}
-for w = 0, 2 do windows[w + 1] = { tonumber(ARGV[16 + w * 2]), tonumber(ARGV[17 + w * 2]) } end
+for w = 0, 2 do
+  local bucketMs, bucketCount = tonumber(ARGV[16 + w * 2]), tonumber(ARGV[17 + w * 2])
+  windows[w + 1] = { bucketMs, bucketCount, string.format('%d', 2 * bucketMs * bucketCount) }
+end
 
 local stored = redis.call('GET', KEYS[1])
 if stored then
@@ -52,104 +64,141 @@ if stored then
   return reply
 end
 
+-- Numbers become strings through printf: '%.0f' (a time, rounded, as before) goes through glibc's
+-- multi-precision float formatting, ~15 % of the script's CPU when it named every bucket; '%d'
+-- formats a whole number (buckets, counts, halves of amounts) as an integer, far cheaper.
 local function int(x) return string.format('%.0f', x) end
+local function whole(x) return string.format('%d', x) end
 local reply = { 'new' }
 
--- Sum of a window's buckets ending at bucket 'last' for one field prefix ('c:' or 'a:EUR:'): counts
--- as a number, amounts as an exact decimal string (halves above and below 10^9, so Lua's doubles
--- never lose a minor unit).
-local function scan(key, prefix, last, bucketCount)
+-- Exact amounts: a decimal string (or nil for 0) as halves hi * 10^9 + lo, added as numbers and
+-- normalised (lo in 0 .. 10^9 - 1) before they are written back as a decimal string.
+local E9 = 1000000000
+local function split(text)
+  if not text then return 0, 0 end
+  return tonumber(string.sub(text, 1, -10)) or 0, tonumber(string.sub(text, -9))
+end
+local function decimal(hi, lo)
+  local carry = math.floor(lo / E9)
+  hi, lo = hi + carry, lo - carry * E9
+  if hi > 0 then return string.format('%d%09d', hi, lo) end
+  if hi < 0 then error('risk velocity: a negative amount total (bug)') end
+  return whole(lo)
+end
+local function plus(a, b)
+  local ahi, alo = split(a)
+  local bhi, blo = split(b)
+  return decimal(ahi + bhi, alo + blo)
+end
+local function minus(a, b)
+  local ahi, alo = split(a)
+  local bhi, blo = split(b)
+  return decimal(ahi - bhi, alo - blo)
+end
+local velocityHi, velocityLo = split(velocityAmount)
+
+-- The window of bucket 'last' (its bucketCount buckets) summed from the stored buckets, with
+-- this payment added (it is not written yet): counts as a number, amounts as a decimal string.
+local function scan(key, prefix, last, bucketCount, own)
   local fields = {}
-  for b = last - bucketCount + 1, last do fields[#fields + 1] = prefix .. int(b) end
+  for b = last - bucketCount + 1, last do fields[#fields + 1] = prefix .. whole(b) end
   local hi, lo = 0, 0
   for _, value in ipairs(redis.call('HMGET', key, unpack(fields))) do
     if value then
-      hi = hi + (tonumber(string.sub(value, 1, -10)) or 0)
-      lo = lo + tonumber(string.sub(value, -9))
+      local vhi, vlo = split(value)
+      hi, lo = hi + vhi, lo + vlo
     end
   end
-  hi = hi + math.floor(lo / 1000000000)
-  lo = lo % 1000000000
-  if hi > 0 then return int(hi) .. string.format('%09d', lo) end
-  return int(lo)
+  local ownHi, ownLo = split(own)
+  return decimal(hi + ownHi, lo + ownLo)
 end
 
-local function halves(text)
-  local hi = string.sub(text, 1, -10)
-  if hi == '' then hi = '0' end
-  return hi, string.sub(text, -9)
-end
+local function has(known, code) return string.find(known, ',' .. code .. ',', 1, true) ~= nil end
 
--- Each window's hash also keeps running totals for the window ending at its latest bucket ('L'):
--- 'T:c' and 'T:a:<currency>' (exact int64 via HINCRBY), and the currencies it has seen ('K').
+-- One window's hash: the buckets 'c:<b>' and 'a:<currency>:<b>', and the running totals of the
+-- window ending at the latest bucket 'L': 'T:c', 'T:a:<currency>' for the currencies in 'K'.
 -- A payment at or after the latest bucket moves the window: buckets that leave it are subtracted
--- (usually none or one), so the script reads a few fields instead of every bucket of every window.
--- A payment that arrives late (before the latest bucket) scans its own window, as the totals are
--- for a later one. A total missing (a currency's first payment, keys written before the totals
--- existed) is computed by a scan once.
-local function velocity(key, bucketMs, bucketCount)
+-- (usually none or one). A payment that arrives late (before the latest bucket) scans its own
+-- window, as the totals are for a later one, and adds itself to the totals when it falls inside
+-- theirs. A total missing (a currency's first payment in the key, a key without totals) is
+-- computed by a scan once. Returns the window's count and amount in this payment's currency.
+local function velocity(key, bucketMs, bucketCount, ttl)
   local current = math.floor(t / bucketMs)
-  redis.call('HINCRBY', key, 'c:' .. int(current), 1)
-  redis.call('HINCRBY', key, 'a:' .. currency .. ':' .. int(current), velocityAmount)
-  -- A key holding only this payment's two fields is new: its totals are this payment alone.
-  local fresh = redis.call('HLEN', key) == 2
-  local last = tonumber(redis.call('HGET', key, 'L'))
-  local known = redis.call('HGET', key, 'K') or ','
-  local amountTotal = 'T:a:' .. currency
+  local bucket = whole(current)
+  local countField, amountField, amountTotal = 'c:' .. bucket, 'a:' .. currency .. ':' .. bucket, 'T:a:' .. currency
+  local head = redis.call('HMGET', key, 'L', 'K', 'T:c', amountTotal, countField, amountField)
+  local last, known, countTotal = tonumber(head[1]), head[2] or ',', head[3]
+  local writes = { countField, whole((tonumber(head[5]) or 0) + 1), amountField, plus(head[6], velocityAmount) }
+  local function write(field, value) writes[#writes + 1] = field; writes[#writes + 1] = value end
   local count, amount
   if last and current < last then
     if current > last - bucketCount then
-      redis.call('HINCRBY', key, 'T:c', 1)
-      if string.find(known, ',' .. currency .. ',', 1, true) then redis.call('HINCRBY', key, amountTotal, velocityAmount) end
+      write('T:c', whole((tonumber(countTotal) or 0) + 1))
+      if has(known, currency) then write(amountTotal, plus(head[4], velocityAmount)) end
     end
-    count, amount = tonumber(scan(key, 'c:', current, bucketCount)), scan(key, 'a:' .. currency .. ':', current, bucketCount)
+    count, amount = tonumber(scan(key, 'c:', current, bucketCount, '1')), scan(key, 'a:' .. currency .. ':', current, bucketCount, velocityAmount)
   else
     local currencies = {}
     for code in string.gmatch(known, '[^,]+') do currencies[#currencies + 1] = code end
+    local fresh = (not last) and redis.call('EXISTS', key) == 0
+    local totals = {}
     if fresh then
-      redis.call('HSET', key, 'T:c', 1)
+      count = 1
     elseif not last then
-      redis.call('HSET', key, 'T:c', scan(key, 'c:', current, bucketCount))
+      count = tonumber(scan(key, 'c:', current, bucketCount, '1'))
     elseif current - last >= bucketCount then
-      redis.call('HSET', key, 'T:c', 1)
-      for _, code in ipairs(currencies) do redis.call('HSET', key, 'T:a:' .. code, 0) end
+      count = 1
+      for _, code in ipairs(currencies) do totals[code] = '0' end
+    elseif current == last then
+      count = (tonumber(countTotal) or 0) + 1
     else
-      -- Buckets leaving the window, read at once; each currency's amounts are subtracted one by one
-      -- (int64 in Redis, exact), the counts as one number.
+      -- Buckets leaving the window, and every currency's total, read at once.
       local fields = {}
+      for _, code in ipairs(currencies) do fields[#fields + 1] = 'T:a:' .. code end
       for b = last - bucketCount + 1, current - bucketCount do
-        fields[#fields + 1] = 'c:' .. int(b)
-        for _, code in ipairs(currencies) do fields[#fields + 1] = 'a:' .. code .. ':' .. int(b) end
+        fields[#fields + 1] = 'c:' .. whole(b)
+        for _, code in ipairs(currencies) do fields[#fields + 1] = 'a:' .. code .. ':' .. whole(b) end
       end
+      local values = redis.call('HMGET', key, unpack(fields))
       local leaving = 0
-      if #fields > 0 then
-        local values = redis.call('HMGET', key, unpack(fields))
-        local stride = #currencies + 1
-        for index, value in ipairs(values) do
-          if value then
-            local column = (index - 1) % stride
-            if column == 0 then leaving = leaving + tonumber(value)
-            else redis.call('HINCRBY', key, 'T:a:' .. currencies[column], '-' .. value) end
+      local stride = #currencies + 1
+      for index, code in ipairs(currencies) do totals[code] = values[index] end
+      for index = #currencies + 1, #fields do
+        local value = values[index]
+        if value then
+          local column = (index - #currencies - 1) % stride
+          if column == 0 then leaving = leaving + tonumber(value)
+          else
+            local code = currencies[column]
+            totals[code] = minus(totals[code], value)
           end
         end
       end
-      redis.call('HINCRBY', key, 'T:c', 1 - leaving)
+      count = (tonumber(countTotal) or 0) + 1 - leaving
+    end
+    for _, code in ipairs(currencies) do
+      if code ~= currency and totals[code] then write('T:a:' .. code, totals[code]) end
     end
     if fresh then
-      redis.call('HSET', key, 'K', ',' .. currency .. ',', amountTotal, velocityAmount)
-    elseif not string.find(known, ',' .. currency .. ',', 1, true) then
-      redis.call('HSET', key, 'K', known .. currency .. ',', amountTotal, scan(key, 'a:' .. currency .. ':', current, bucketCount))
+      known = ',' .. currency .. ','
+      amount = velocityAmount
+    elseif not has(known, currency) then
+      known = known .. currency .. ','
+      amount = scan(key, 'a:' .. currency .. ':', current, bucketCount, velocityAmount)
     elseif last and current - last >= bucketCount then
-      redis.call('HSET', key, amountTotal, velocityAmount)
+      amount = velocityAmount
     elseif last then
-      redis.call('HINCRBY', key, amountTotal, velocityAmount)
+      amount = plus(totals[currency] or head[4], velocityAmount)
     else
-      redis.call('HSET', key, amountTotal, scan(key, 'a:' .. currency .. ':', current, bucketCount))
+      amount = scan(key, 'a:' .. currency .. ':', current, bucketCount, velocityAmount)
     end
-    redis.call('HSET', key, 'L', int(current))
+    write('T:c', whole(count))
+    write(amountTotal, amount)
+    write('K', known)
+    write('L', bucket)
     last = current
-    count, amount = tonumber(redis.call('HGET', key, 'T:c')), redis.call('HGET', key, amountTotal)
   end
+  redis.call('HSET', key, unpack(writes))
   -- Prune buckets well past the window now and then, keeping a margin for late payments.
   if redis.call('HLEN', key) > 8 * bucketCount then
     for _, field in ipairs(redis.call('HKEYS', key)) do
@@ -157,17 +206,17 @@ local function velocity(key, bucketMs, bucketCount)
       if bucket and bucket < last - 2 * bucketCount + 1 then redis.call('HDEL', key, field) end
     end
   end
-  redis.call('PEXPIRE', key, 2 * bucketMs * bucketCount)
-  local hi, lo = halves(amount)
-  return count, hi, lo
+  redis.call('PEXPIRE', key, ttl)
+  local hi, lo = split(amount)
+  return count, whole(hi), string.format('%09d', lo)
 end
 
 for e = 0, 4 do
   if string.sub(present, e + 1, e + 1) == '1' then
     table.insert(reply, '1')
     for w = 1, 3 do
-      local count, hi, lo = velocity(KEYS[2 + e * 3 + (w - 1)], windows[w][1], windows[w][2])
-      table.insert(reply, int(count))
+      local count, hi, lo = velocity(KEYS[2 + e * 3 + (w - 1)], windows[w][1], windows[w][2], windows[w][3])
+      table.insert(reply, whole(count))
       table.insert(reply, hi)
       table.insert(reply, lo)
     end
@@ -176,16 +225,32 @@ for e = 0, 4 do
   end
 end
 
+-- Distinct cards per device and per IP. Without a card to record, an empty set needs no pruning.
 for c = 0, 1 do
   local key = KEYS[17 + c]
   if string.sub(present, 3 + c, 3 + c) == '1' then
-    if card ~= '' then redis.call('ZADD', key, 'GT', t, card) end
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', int(t - dayMs))
-    redis.call('ZREMRANGEBYRANK', key, 0, -(maxCards + 1))
-    redis.call('PEXPIRE', key, dayMs + hourMs)
+    local cards
+    if card ~= '' then
+      redis.call('ZADD', key, 'GT', t, card)
+      cards = -1
+    else
+      cards = redis.call('ZCARD', key)
+    end
     table.insert(reply, '1')
-    table.insert(reply, int(redis.call('ZCOUNT', key, '(' .. int(t - hourMs), '+inf')))
-    table.insert(reply, int(redis.call('ZCARD', key)))
+    if cards == 0 then
+      table.insert(reply, '0')
+      table.insert(reply, '0')
+    else
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', int(t - dayMs))
+      cards = redis.call('ZCARD', key)
+      if cards > maxCards then
+        redis.call('ZREMRANGEBYRANK', key, '0', beyondMaxCards)
+        cards = maxCards
+      end
+      redis.call('PEXPIRE', key, cardsTtl)
+      table.insert(reply, whole(redis.call('ZCOUNT', key, '(' .. int(t - hourMs), '+inf')))
+      table.insert(reply, whole(cards))
+    end
   else
     table.insert(reply, '0')
     table.insert(reply, '0')
@@ -196,24 +261,25 @@ end
 local firstSeen = tonumber(redis.call('GET', KEYS[20]))
 if not firstSeen or t < firstSeen then
   firstSeen = t
-  redis.call('SET', KEYS[20], int(t))
+  redis.call('SET', KEYS[20], int(t), 'PX', profileTtl)
+else
+  redis.call('PEXPIRE', KEYS[20], profileTtl)
 end
-redis.call('PEXPIRE', KEYS[20], profileTtl)
 table.insert(reply, int(firstSeen))
 
 if device ~= '' then
   local known = redis.call('ZSCORE', KEYS[21], device)
-  redis.call('ZADD', KEYS[21], 'LT', t, device)
-  redis.call('ZREMRANGEBYRANK', KEYS[21], 0, -(maxDevices + 1))
+  -- Only a device added can take the set past its bound.
+  if redis.call('ZADD', KEYS[21], 'LT', t, device) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[21], '0', beyondMaxDevices) end
   redis.call('PEXPIRE', KEYS[21], profileTtl)
   if (not known) or tonumber(known) >= t then table.insert(reply, '1') else table.insert(reply, '0') end
 else
   table.insert(reply, '-1')
 end
 
-local history = redis.call('LRANGE', KEYS[19], 0, historyLength - 1)
+local history = redis.call('LRANGE', KEYS[19], '0', lastHistoryIndex)
 redis.call('LPUSH', KEYS[19], historyAmount)
-redis.call('LTRIM', KEYS[19], 0, historyLength - 1)
+redis.call('LTRIM', KEYS[19], '0', lastHistoryIndex)
 redis.call('PEXPIRE', KEYS[19], historyTtl)
 for _, amount in ipairs(history) do table.insert(reply, amount) end
 
@@ -222,6 +288,8 @@ return reply
 `;
 
 type ObserveCommand = (...keysAndArgs: (string | number)[]) => Promise<string[]>;
+type ReplyCallback = (error: Error | null | undefined, reply?: string[]) => void;
+type PipelinedObserveCommand = (...keysArgsAndCallback: (string | number | ReplyCallback)[]) => unknown;
 
 /** Where a key for an entity the payment does not name points; the script never touches it. */
 const ABSENT = 'risk:absent';
@@ -231,12 +299,47 @@ export class RedisFeatureStore {
   private readonly observeCommand: ObserveCommand;
 
   /** `prefix` keeps tests apart from each other and from a running service. */
-  constructor(redis: Redis, private readonly prefix = 'risk') {
+  constructor(private readonly redis: Redis, private readonly prefix = 'risk') {
     if (!(redis as unknown as Record<string, unknown>)['riskObservePayment']) redis.defineCommand('riskObservePayment', { numberOfKeys: 21, lua: SCRIPT });
     this.observeCommand = (redis as unknown as Record<string, ObserveCommand>)['riskObservePayment']!.bind(redis);
   }
 
   async observe(payment: RiskPayment): Promise<RiskFeatures> {
+    return parseReply(await this.observeCommand(...this.keysAndArgumentsOf(payment)), payment.requestedAtMs);
+  }
+
+  /**
+   * Observes several payments in order, sent to Redis in one pipeline (one write, one script each,
+   * so each stays atomic), and returns one answer per payment, each settled as its own reply
+   * arrives: a payment whose script fails gets that failure alone.
+   */
+  observeAll(payments: readonly RiskPayment[]): Promise<RiskFeatures>[] {
+    if (payments.length === 1) return [this.observe(payments[0]!)];
+    const pipeline = this.redis.pipeline();
+    const command = (pipeline as unknown as Record<string, PipelinedObserveCommand>)['riskObservePayment']!.bind(pipeline);
+    const settlers: { reject: (error: unknown) => void }[] = [];
+    const answers = payments.map((payment) => new Promise<RiskFeatures>((resolve, reject) => {
+      settlers.push({ reject });
+      command(...this.keysAndArgumentsOf(payment), (error, reply) => {
+        if (error || reply === undefined) reject(error ?? new Error('risk feature script: no reply'));
+        else {
+          try {
+            resolve(parseReply(reply, payment.requestedAtMs));
+          } catch (parseError) {
+            reject(parseError);
+          }
+        }
+      });
+    }));
+    // Each command's own callback carries its outcome; a pipeline that fails as a whole (never sent)
+    // fails every payment that has no answer yet (a settled promise ignores the second settlement).
+    pipeline.exec().catch((error: unknown) => {
+      for (const settler of settlers) settler.reject(error);
+    });
+    return answers;
+  }
+
+  private keysAndArgumentsOf(payment: RiskPayment): (string | number)[] {
     const ids = velocityEntitiesOf(payment);
     const velocityKeys = VELOCITY_ENTITIES.flatMap((entity) => VELOCITY_WINDOWS.map((window) => {
       const id = ids[entity];
@@ -253,13 +356,13 @@ export class RedisFeatureStore {
     ];
     const velocityAmount = payment.amountMinor < VELOCITY_AMOUNT_CAP_MINOR ? payment.amountMinor : VELOCITY_AMOUNT_CAP_MINOR;
     const present = VELOCITY_ENTITIES.map((entity) => (ids[entity] === undefined ? '0' : '1')).join('');
-    const args = [
+    return [
+      ...keys,
       payment.requestedAtMs, payment.currency, velocityAmount.toString(), payment.amountMinor.toString(), present,
       payment.cardFingerprint ?? '', payment.deviceId ?? '', SEEN_TTL_MS, PAYER_HISTORY_LENGTH, PROFILE_TTL_MS, HISTORY_TTL_MS,
       DISTINCT_CARD_WINDOWS_MS['1h'], DISTINCT_CARD_WINDOWS_MS['24h'], MAX_CARDS_PER_KEY, MAX_DEVICES_PER_PAYER,
       ...VELOCITY_WINDOWS.flatMap((window) => [window.bucketMs, window.bucketCount]),
     ];
-    return parseReply(await this.observeCommand(...keys, ...args), payment.requestedAtMs);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContractEnvelope, PaymentRequestedData, RiskAssessedData } from '@clearline/contracts';
-import { PostgresEventStore } from '@clearline/event-store';
+import { PostgresEventStore, WrongExpectedVersionError, type NewEvent } from '@clearline/event-store';
 import {
   decideRisk, managedListHits, recordDecisionInputs, RISK_DECISION_INPUTS_RECORDED,
   type RiskDecisionRecord, type RiskFeatures, type RiskPayment, type RiskScorer,
@@ -15,17 +15,49 @@ import { insertShadowDecision } from './risk-tables.js';
 export const FEATURE_TIMEOUT_MS = 250;
 
 /**
+ * Bound on the payments assessed together. The consumer's chunks (at most 1,000 messages) stay
+ * below it; a larger burst of calls in one tick is cut into batches of this size.
+ */
+export const MAX_ASSESSMENTS_PER_BATCH = 1_000;
+
+interface PendingAssessment {
+  envelope: ContractEnvelope<'PaymentRequested'>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface Decided {
+  pending: PendingAssessment;
+  payment: RiskPayment;
+  features: RiskFeatures | null;
+  decision: RiskDecisionRecord;
+  streamId: string;
+  events: NewEvent[];
+}
+
+/**
  * Scores each requested payment and records `RiskAssessed` in the stream `risk-<paymentId>`; the
  * outbox relay publishes it to risk.events. One assessment per payment: the stream can only be
- * created once, so a repeated request is recognised and skipped (and the feature store counts a
- * payment once even if the append is retried).
+ * created once (expected version 'no_stream'), so a repeated request for an assessed payment is
+ * recognised by its append and skipped (and the feature store counts a payment once even if the
+ * append is retried).
  *
  * Beside RiskAssessed it records the inputs of the decision (internal `RiskDecisionInputsRecorded`,
  * for backtests from the event store), and when a candidate runs in shadow, the candidate's decision
  * in risk.shadow_decisions: same transaction, never read by the live path.
+ *
+ * Batching: the consumer starts every handler of a chunk in the same tick on the same connection
+ * (RISK_CONSUMER_OPTIONS). The payments handed over in one tick on one connection are assessed
+ * together: their feature scripts go to Redis in one pipeline, and their events are appended in one
+ * statement, instead of a streamVersion read and an append per payment, one round trip after
+ * another on the chunk's connection. Each payment still gets its own answer: features it did not get
+ * in time are decided by its merchant's fail policy, and each handler's promise settles with its own
+ * payment.
  */
 @Injectable()
 export class RiskAssessor {
+  private readonly gathering = new Map<PoolClient, PendingAssessment[]>();
+
   constructor(
     private readonly store: PostgresEventStore,
     private readonly features: RedisFeatureStore,
@@ -33,24 +65,83 @@ export class RiskAssessor {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async handle(envelope: ContractEnvelope, client: PoolClient): Promise<void> {
-    if (envelope.type !== 'PaymentRequested') return;
-    const streamId = `risk-${envelope.data.paymentId}`;
-    if ((await this.store.streamVersion(streamId, { client })) !== 'no_stream') return;
-    const payment = riskPaymentOf(envelope.data, this.controls.merchantProfiles.get(envelope.data.merchantId)?.category ?? null);
-    const features = await this.featuresOf(payment);
+  handle(envelope: ContractEnvelope, client: PoolClient): Promise<void> {
+    if (envelope.type !== 'PaymentRequested') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      let batch = this.gathering.get(client);
+      if (batch === undefined || batch.length >= MAX_ASSESSMENTS_PER_BATCH) {
+        const started: PendingAssessment[] = [];
+        batch = started;
+        this.gathering.set(client, started);
+        // Runs once the caller's synchronous loop has handed over every payment of its chunk.
+        queueMicrotask(() => {
+          if (this.gathering.get(client) === started) this.gathering.delete(client);
+          this.assessBatch(started, client).catch((error: unknown) => {
+            for (const pending of started) pending.reject(error);
+          });
+        });
+      }
+      batch.push({ envelope: envelope as ContractEnvelope<'PaymentRequested'>, resolve, reject });
+    });
+  }
+
+  private async assessBatch(batch: readonly PendingAssessment[], client: PoolClient): Promise<void> {
     const scorers = this.controls.scorers();
-    const decision = decideRisk({ payment, features }, scorers.live);
-    const events = [
-      { type: 'RiskAssessed', data: riskAssessedData(envelope.data, decision) },
-      { type: RISK_DECISION_INPUTS_RECORDED, data: recordDecisionInputs(payment, features, managedListHits(payment, scorers.live.lists)) },
-    ];
-    await this.store.appendToStream(streamId, eventsCausedBy(envelope, 'risk', streamId, events, new Date()), { expectedVersion: 'no_stream', client });
-    if (scorers.shadow) await this.recordShadow(client, payment, features, decision, scorers.shadow);
-    this.logger.info({
-      paymentId: payment.paymentId, score: decision.score, decision: decision.outcome, ruleFired: decision.ruleFired?.id ?? null,
-      reasons: decision.reasons, failPolicy: decision.failPolicy, correlationId: envelope.metadata.correlationId,
-    }, 'payment assessed');
+    const payments = batch.map(({ envelope }) => riskPaymentOf(envelope.data, this.controls.merchantProfiles.get(envelope.data.merchantId)?.category ?? null));
+    const features = await this.featuresOf(payments);
+    const decided: Decided[] = batch.map((pending, index) => {
+      const payment = payments[index]!;
+      const decision = decideRisk({ payment, features: features[index]! }, scorers.live);
+      const streamId = `risk-${payment.paymentId}`;
+      const events = [
+        { type: 'RiskAssessed', data: riskAssessedData(pending.envelope.data, decision) },
+        { type: RISK_DECISION_INPUTS_RECORDED, data: recordDecisionInputs(payment, features[index]!, managedListHits(payment, scorers.live.lists)) },
+      ];
+      return { pending, payment, features: features[index]!, decision, streamId, events: eventsCausedBy(pending.envelope, 'risk', streamId, events, new Date()) };
+    });
+    const appended = await this.appendNew(decided, client);
+    for (const entry of decided) {
+      if (!appended.has(entry)) {
+        entry.pending.resolve();
+        continue;
+      }
+      try {
+        if (scorers.shadow) await this.recordShadow(client, entry.payment, entry.features, entry.decision, scorers.shadow);
+        const { decision, payment } = entry;
+        this.logger.info({
+          paymentId: payment.paymentId, score: decision.score, decision: decision.outcome, ruleFired: decision.ruleFired?.id ?? null,
+          reasons: decision.reasons, failPolicy: decision.failPolicy, correlationId: entry.pending.envelope.metadata.correlationId,
+        }, 'payment assessed');
+        entry.pending.resolve();
+      } catch (error) {
+        entry.pending.reject(error);
+      }
+    }
+  }
+
+  /**
+   * Appends every decision whose payment has no assessment yet, in one statement, and returns those
+   * appended. A payment already assessed (its stream exists: a repeated request, or the same payment
+   * twice in the batch) is left out; its append is refused by the store without failing the
+   * transaction (the conflict is found before any event is written), so the others are sent again
+   * without it. Bounded: each round removes one payment.
+   */
+  private async appendNew(decided: readonly Decided[], client: PoolClient): Promise<Set<Decided>> {
+    const firstPerStream = new Map<string, Decided>();
+    for (const entry of decided) if (!firstPerStream.has(entry.streamId)) firstPerStream.set(entry.streamId, entry);
+    let pending = [...firstPerStream.values()];
+    while (pending.length > 0) {
+      try {
+        await this.store.appendToStreams(pending.map((entry) => ({ streamId: entry.streamId, events: entry.events, expectedVersion: 'no_stream' as const })), { client });
+        return new Set(pending);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        const remaining = pending.filter((entry) => entry.streamId !== error.streamId);
+        if (remaining.length === pending.length) throw error;
+        pending = remaining;
+      }
+    }
+    return new Set();
   }
 
   /** The candidate's decision, kept apart: a failing candidate is logged, never fails the live decision. */
@@ -70,17 +161,33 @@ export class RiskAssessor {
     });
   }
 
-  /** Null when Redis fails or is too slow: the decision then records the fail policy. */
-  private async featuresOf(payment: RiskPayment): Promise<RiskFeatures | null> {
+  /**
+   * Each payment's features, or null when Redis fails or is too slow for it: its decision then
+   * records the fail policy. The payments' scripts go to Redis in one pipeline, in order (two
+   * payments of one payer see each other as they would one after the other); one deadline covers
+   * them all, and a payment answered before it keeps its features even if a later one is not.
+   */
+  private async featuresOf(payments: readonly RiskPayment[]): Promise<(RiskFeatures | null)[]> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`no features within ${FEATURE_TIMEOUT_MS} ms`)), FEATURE_TIMEOUT_MS);
     });
+    timeout.catch(() => undefined);
     try {
-      return await Promise.race([this.features.observe(payment), timeout]);
-    } catch (error) {
-      this.logger.warn({ err: error, paymentId: payment.paymentId }, 'risk features unavailable');
-      return null;
+      let answers: Promise<RiskFeatures>[];
+      try {
+        answers = this.features.observeAll(payments);
+      } catch (error) {
+        answers = payments.map(() => Promise.reject(error));
+      }
+      return await Promise.all(answers.map(async (answer, index) => {
+        try {
+          return await Promise.race([answer, timeout]);
+        } catch (error) {
+          this.logger.warn({ err: error, paymentId: payments[index]!.paymentId }, 'risk features unavailable');
+          return null;
+        }
+      }));
     } finally {
       clearTimeout(timer);
     }

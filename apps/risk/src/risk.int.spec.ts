@@ -1,17 +1,21 @@
 // Proves apps/risk on real Redis and PostgreSQL: the Redis feature store computes exactly what the
 // reference in-memory store computes over a stretch of simulated traffic (velocity, distinct cards,
-// history, account age, first use of a device), in order and with late arrivals (the running totals); a redelivered payment gets its first answer back and
-// counts nothing twice; and the assessor records one contract-valid RiskAssessed per payment, with
-// the fail policy on it when Redis does not answer.
+// history, account age, first use of a device), in order and with late arrivals (the running totals),
+// on the edges of each window, and when a batch goes to Redis in one pipeline; a redelivered payment
+// gets its first answer back and counts nothing twice; and the assessor records one contract-valid
+// RiskAssessed per payment, a whole chunk in one append statement, skipping payments already
+// assessed, with each merchant's fail policy on it when Redis does not answer.
 import { assertValidEnvelope, type ContractEnvelope } from '@clearline/contracts';
 import { PostgresEventStore } from '@clearline/event-store';
 import { createPool, type Pool } from '@clearline/postgres';
-import { DEFAULT_SIMULATION, InMemoryFeatureStore, simulateTraffic } from '@clearline/risk-domain';
+import { DEFAULT_SIMULATION, InMemoryFeatureStore, parseRuleSet, simulateTraffic, type RiskPayment } from '@clearline/risk-domain';
+import { readFileSync } from 'node:fs';
+import type { PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisFeatureStore } from './redis-feature-store.js';
 import { RiskAssessor } from './risk-assessor.js';
-import { loadRiskConfiguration } from './risk-configuration.js';
+import { DEFAULT_RULE_SET_PATH, loadRiskConfiguration } from './risk-configuration.js';
 import { RiskControls } from './risk-controls.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as never;
@@ -58,6 +62,50 @@ describe('RedisFeatureStore', () => {
     const next = await store.observe({ ...second!, requestedAtMs: first!.requestedAtMs + 1_000 });
     expect(next.velocity.payer?.['1m'].count).toBe(2);
     expect(next.payerHistory.previousCount).toBe(1);
+  });
+
+  it('given payments on the edges of each window, then a payment counts while its bucket is one of the window\'s buckets, and no longer', async () => {
+    const store = new RedisFeatureStore(redis, `${prefix}:edges`);
+    const reference = new InMemoryFeatureStore();
+    const hourMs = 3_600_000;
+    const startMs = Math.ceil(Date.now() / hourMs) * hourMs; // on a bucket edge of every window
+    const base = simulateTraffic({ ...DEFAULT_SIMULATION, seed: 5, payers: 5, warmupDays: 1, labelledDays: 0 })[0]!.payment;
+    const at = (offsetMs: number, amountMinor: bigint): RiskPayment => ({
+      ...base, paymentId: randomUUID(), payerAccountId: `${prefix}-edges-payer`, merchantId: `${prefix}-edges-merchant`, deviceId: null, ipAddress: null,
+      cardFingerprint: null, currency: 'EUR', amountMinor, requestedAtMs: startMs + offsetMs,
+    });
+    const observe = async (payment: RiskPayment) => {
+      const features = await store.observe(payment);
+      expect(features).toEqual(reference.observe(payment));
+      const payer = features.velocity.payer!;
+      return [payer['1m'].count, payer['1m'].amountMinor, payer['1h'].count, payer['1h'].amountMinor, payer['24h'].count, payer['24h'].amountMinor];
+    };
+    expect(await observe(at(0, 100n))).toEqual([1, 100n, 1, 100n, 1, 100n]);
+    // The 1m window's last second (bucket 59 of 0..59): the first payment still counts.
+    expect(await observe(at(59_999, 200n))).toEqual([2, 300n, 2, 300n, 2, 300n]);
+    // Second 60: the first payment's bucket has left the 1m window; the 1h window is minutes 0..1.
+    expect(await observe(at(60_000, 400n))).toEqual([2, 600n, 3, 700n, 3, 700n]);
+    expect(await observe(at(119_999, 800n))).toEqual([2, 1_200n, 4, 1_500n, 4, 1_500n]);
+    // Late (second 30, after second 119): its own windows, seconds -29..30 and minutes -59..0.
+    expect(await observe(at(30_000, 1_600n))).toEqual([2, 1_700n, 3, 1_900n, 5, 3_100n]);
+    // The 1h window's last minute (59 of 0..59); then minute 61, whose window 2..61 keeps minute 59 only.
+    expect(await observe(at(hourMs - 1, 3_200n))).toEqual([1, 3_200n, 6, 6_300n, 6, 6_300n]);
+    expect(await observe(at(hourMs + 60_000, 6_400n))).toEqual([1, 6_400n, 2, 9_600n, 7, 12_700n]);
+    // Hour 24: hour 0 has left the 24h window, hour 1 is still in it.
+    expect(await observe(at(24 * hourMs, 12_800n))).toEqual([1, 12_800n, 1, 12_800n, 2, 19_200n]);
+  });
+
+  it('given payments observed as one pipelined batch, then each gets what it would get one after the other, a repeat in the batch its first answer', async () => {
+    const traffic = simulateTraffic({ ...DEFAULT_SIMULATION, seed: 8, payers: 30, warmupDays: 1, labelledDays: 0 }).map((entry) => entry.payment);
+    const batched = new RedisFeatureStore(redis, `${prefix}:pipelined`);
+    const reference = new InMemoryFeatureStore();
+    for (let index = 0; index < traffic.length; index += 50) {
+      const batch = traffic.slice(index, index + 50);
+      batch.push(batch[0]!);
+      const answers = await Promise.all(batched.observeAll(batch));
+      expect(answers).toEqual(batch.map((payment) => reference.observe(payment)));
+      expect(answers.at(-1)).toEqual(answers[0]);
+    }
   });
 
   it('sums amounts beyond 2^53 minor units exactly (an odd total a double cannot hold)', async () => {
@@ -114,5 +162,104 @@ describe('RiskAssessor', () => {
     expect(event?.data).toMatchObject({
       decision: 'approve', score: 0, reasons: ['risk_unavailable_fail_open'], failPolicy: { policy: 'open', unavailable: ['features'], applied: true },
     });
+  });
+
+  /** Hands every envelope over in one tick on one connection, as the consumer does with a chunk; counts the statements sent on it. */
+  async function assessChunk(assessor: RiskAssessor, envelopes: readonly ContractEnvelope[]): Promise<{ statements: string[] }> {
+    const client = await pool.connect();
+    const statements: string[] = [];
+    const counting = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'query') return Reflect.get(target, property, receiver);
+        return (text: unknown, ...rest: unknown[]) => {
+          statements.push(typeof text === 'string' ? text : String((text as { text?: string }).text));
+          return (target.query as (...args: unknown[]) => unknown)(text, ...rest);
+        };
+      },
+    }) as PoolClient;
+    try {
+      await client.query('begin');
+      await Promise.all(envelopes.map((envelope) => assessor.handle(envelope, counting)));
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    } finally {
+      client.release();
+    }
+    return { statements };
+  }
+
+  it('given a chunk of payments handed over at once, then all are appended in one statement, one assessment each', async () => {
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), new RedisFeatureStore(redis, `${prefix}:chunk`), new RiskControls(loadRiskConfiguration(silent), null, silent), silent);
+    const envelopes = Array.from({ length: 20 }, () => requested(randomUUID()));
+    const { statements } = await assessChunk(assessor, envelopes);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/append_events/);
+    const store = new PostgresEventStore(pool);
+    for (const envelope of envelopes) {
+      const events = await store.readStream(`risk-${(envelope.data as { paymentId: string }).paymentId}`);
+      expect(events.map((event) => event.type)).toEqual(['RiskAssessed', 'RiskDecisionInputsRecorded']);
+      expect(events[0]!.metadata.causationId).toBe(envelope.id);
+    }
+  });
+
+  it('given a chunk with payments already assessed and a payment requested twice, then the others are appended and each payment keeps its one assessment', async () => {
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), new RedisFeatureStore(redis, `${prefix}:repeats`), new RiskControls(loadRiskConfiguration(silent), null, silent), silent);
+    const assessedBefore = [requested(randomUUID()), requested(randomUUID())];
+    await assessChunk(assessor, assessedBefore);
+    const fresh = [requested(randomUUID()), requested(randomUUID()), requested(randomUUID())];
+    const twice = requested(randomUUID());
+    // New request messages (new envelope ids, so the inbox lets them through) for assessed payments.
+    const again = assessedBefore.map((envelope) => ({ ...envelope, id: randomUUID() }));
+    await assessChunk(assessor, [fresh[0]!, again[0]!, fresh[1]!, twice, { ...twice, id: randomUUID() }, again[1]!, fresh[2]!]);
+    const store = new PostgresEventStore(pool);
+    for (const envelope of [...assessedBefore, ...fresh, twice]) {
+      const events = await store.readStream(`risk-${(envelope.data as { paymentId: string }).paymentId}`);
+      expect(events.map((event) => event.type)).toEqual(['RiskAssessed', 'RiskDecisionInputsRecorded']);
+      expect(events[0]!.metadata.causationId).toBe(envelope.id);
+    }
+  });
+
+  it('given one payment whose script fails inside a pipelined chunk, then only that payment is decided by the fail policy', async () => {
+    const features = new RedisFeatureStore(redis, `${prefix}:one-fails`);
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), features, new RiskControls(loadRiskConfiguration(silent), null, silent), silent);
+    const envelopes = Array.from({ length: 3 }, () => requested(randomUUID()));
+    const brokenPayer = `${prefix}-broken-payer`;
+    envelopes[1] = { ...envelopes[1]!, data: { ...(envelopes[1]!.data as unknown as Record<string, unknown>), payerAccountId: brokenPayer } } as ContractEnvelope;
+    // The payer's amount history is a list; a string in its place makes that payment's script fail (WRONGTYPE).
+    await redis.set(`${prefix}:one-fails:history:${brokenPayer}:EUR`, 'not a list');
+    await assessChunk(assessor, envelopes);
+    const store = new PostgresEventStore(pool);
+    const decided = await Promise.all(envelopes.map(async (envelope) => (await store.readStream(`risk-${(envelope.data as { paymentId: string }).paymentId}`))[0]?.data as Record<string, unknown>));
+    expect(decided[1]).toMatchObject({ reasons: ['risk_unavailable_fail_open'], failPolicy: { policy: 'open', unavailable: ['features'], applied: true } });
+    for (const data of [decided[0]!, decided[2]!]) {
+      expect(data['failPolicy']).toBeUndefined();
+      expect(data).toMatchObject({ decision: 'approve', modelVersion: 'risk-lr-seed7' });
+    }
+  });
+
+  it('given Redis unreachable for a whole pipelined chunk, then every payment is decided by its own merchant\'s fail policy', async () => {
+    const closedMerchant = `${prefix}-fail-closed-merchant`;
+    const configuration = loadRiskConfiguration(silent);
+    const shipped = JSON.parse(readFileSync(DEFAULT_RULE_SET_PATH, 'utf8')) as Record<string, unknown>;
+    const ruleSet = parseRuleSet({ ...shipped, merchants: { [closedMerchant]: { failPolicy: 'closed' } } });
+    // A real client whose connection is closed: every command of the pipeline fails at once.
+    const unreachable = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 0 });
+    await unreachable.quit();
+    const assessor = new RiskAssessor(new PostgresEventStore(pool), new RedisFeatureStore(unreachable, `${prefix}:unreachable`), new RiskControls({ ...configuration, ruleSet }, null, silent), silent);
+    const envelopes = Array.from({ length: 6 }, (_, index) => {
+      const envelope = requested(randomUUID());
+      return index % 2 === 0 ? envelope : { ...envelope, data: { ...(envelope.data as unknown as Record<string, unknown>), merchantId: closedMerchant } } as ContractEnvelope;
+    });
+    await assessChunk(assessor, envelopes);
+    const store = new PostgresEventStore(pool);
+    for (const [index, envelope] of envelopes.entries()) {
+      const [event] = await store.readStream(`risk-${(envelope.data as { paymentId: string }).paymentId}`);
+      const policy = index % 2 === 0 ? 'open' : 'closed';
+      expect(event?.data).toMatchObject({
+        decision: policy === 'open' ? 'approve' : 'decline', reasons: [`risk_unavailable_fail_${policy}`], failPolicy: { policy, unavailable: ['features'], applied: true },
+      });
+    }
   });
 });
