@@ -1,4 +1,5 @@
 export * from './contract.js';
+export * from './currency-codes.js';
 export * from './envelope.js';
 export * from './ledger.js';
 export * from './ledger-operations.js';

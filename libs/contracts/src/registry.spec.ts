@@ -82,6 +82,28 @@ describe('validateEnvelope', () => {
     if (!result.valid) expect(result.reason).toContain(reason);
   });
 
+  it.each([
+    ['RequestPayment', { ...paymentRequest, amount: { amountMinor: '1250', currency: 'XYZ' } }, "data/amount/currency 'XYZ' is not an ISO 4217 currency code"],
+    ['RequestPayment', { ...paymentRequest, amount: { amountMinor: '1250', currency: 'XXX' } }, "data/amount/currency 'XXX'"],
+    ['OpenAccount', { accountId: 'wallet-x', ownerId: 'x', kind: 'customer_wallet', currency: 'EUX' }, "data/currency 'EUX'"],
+    ['CloseSettlementBatch', { commandId: 'c-1', merchantId: 'acme', currency: 'ABC' }, "data/currency 'ABC'"],
+    ['TransferRejected', {
+      transferId: randomUUID(), debitAccountId: 'a', creditAccountId: 'b', amount: { amountMinor: '1', currency: 'EUR' }, reasonCode: 'currency_mismatch',
+      balancesAfter: { a: { currency: 'QQQ', postedMinor: '0', pendingMinor: '0', availableMinor: '0' } },
+    }, "data/balancesAfter/a/currency 'QQQ'"],
+  ])('refuses a %s naming a currency that does not exist, and says where (the schema states only its form)', (type, data, reason) => {
+    const result = validateEnvelope(envelope(type, data));
+    expect(result).toEqual({ valid: false, reason: expect.stringContaining(reason) });
+  });
+
+  it('accepts every ISO 4217 code it knows, with any exponent, and a metadata key named currency that is no currency', () => {
+    for (const currency of ['EUR', 'JPY', 'BHD', 'USD']) {
+      expect(validateEnvelope(envelope('RequestPayment', { ...paymentRequest, amount: { amountMinor: '1250', currency } })).valid).toBe(true);
+    }
+    const account = { accountId: 'wallet-x', ownerId: 'x', kind: 'customer_wallet', currency: 'EUR', metadata: { currency: 'loyalty points' } };
+    expect(validateEnvelope(envelope('OpenAccount', account)).valid).toBe(true);
+  });
+
   it('assertValidEnvelope throws a ContractViolationError naming the type', () => {
     expect(() => assertValidEnvelope(envelope('RequestPayment', { ...paymentRequest, method: 'cash' }))).toThrow(ContractViolationError);
     expect(() => assertValidEnvelope(envelope('RequestPayment', { ...paymentRequest, method: 'cash' }))).toThrow(/RequestPayment/);

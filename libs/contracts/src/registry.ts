@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { MessageContract } from './contract.js';
+import { currencyPathsOf, unknownCurrenciesAt } from './currency-codes.js';
 import type { MessageEnvelope } from './envelope.js';
 import * as ledger from './ledger.js';
 import * as ledgerOperations from './ledger-operations.js';
@@ -91,6 +92,8 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 const validators = new Map<string, ValidateFunction>(
   CONTRACTS.map((contract) => [contract.type, ajv.compile(contract.schema)]),
 );
+/** Where each message type's data holds currencies (their existence is checked after the schema, which states only their form). */
+const currencyPaths = new Map(CONTRACTS.map((contract) => [contract.type as string, currencyPathsOf(contract.schema)]));
 
 export function isContractType(type: string): type is ContractType {
   return contractsByType.has(type);
@@ -120,7 +123,8 @@ export type ValidationResult = { valid: true; envelope: ContractEnvelope } | { v
 
 /**
  * Checks an envelope (already parsed from JSON) against its contract: known type, the schema version
- * the contract states, a uuid id, correlation and causation ids, and data that matches the schema.
+ * the contract states, a uuid id, correlation and causation ids, data that matches the schema, and
+ * currencies that exist (ISO 4217: the schema only states their form).
  */
 export function validateEnvelope(candidate: unknown): ValidationResult {
   const problems = envelopeProblems(candidate);
@@ -134,6 +138,11 @@ export function validateEnvelope(candidate: unknown): ValidationResult {
   }
   if (!validate(envelope.data)) {
     const details = (validate.errors ?? []).map((error) => `data${error.instancePath} ${error.message ?? 'is invalid'}`);
+    return { valid: false, reason: `${envelope.type}: ${details.join('; ')}` };
+  }
+  const unknownCurrencies = unknownCurrenciesAt(currencyPaths.get(envelope.type) ?? [], envelope.data);
+  if (unknownCurrencies.length > 0) {
+    const details = unknownCurrencies.map(({ path, code }) => `data${path} '${code}' is not an ISO 4217 currency code`);
     return { valid: false, reason: `${envelope.type}: ${details.join('; ')}` };
   }
   return { valid: true, envelope: envelope as ContractEnvelope };

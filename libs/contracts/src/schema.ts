@@ -13,6 +13,7 @@ const ISO_TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d
 export const uuidSchema: JsonSchema = { type: 'string', pattern: UUID_PATTERN };
 export const identifierSchema: JsonSchema = { type: 'string', pattern: IDENTIFIER_PATTERN };
 export const timestampSchema: JsonSchema = { type: 'string', pattern: ISO_TIMESTAMP_PATTERN };
+/** The form of an ISO 4217 code; validateEnvelope also requires a code that exists (currency-codes.ts). */
 export const currencySchema: JsonSchema = { type: 'string', pattern: '^[A-Z]{3}$' };
 
 export function enumSchema(values: readonly string[]): JsonSchema {

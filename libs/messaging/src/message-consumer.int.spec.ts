@@ -271,6 +271,28 @@ describe('MessageConsumer', () => {
   );
 
   it(
+    'dead-letters a record above its size limit without copying the value (too large to copy), and goes on with the partition',
+    async () => {
+      const { topic, deadLetterTopic, publisher, consume } = await scenario();
+      const huge = 'x'.repeat(4_096);
+      await sendRaw(settings, topic, [{ key: 'key-huge', value: huge, headers: { 'x-trace': 'trace-huge' } }]);
+      const good = riskAssessed();
+      await publisher.publish([good]);
+      await consume(async (envelope, context) => recordEffect(envelope, context), { maxMessageBytes: 1_024 });
+
+      await waitFor('the message after the huge one', async () => (await effectCount([good.id])) === 1);
+      const [deadLetter] = await readRecords(settings, deadLetterTopic, 1);
+      expect(deadLetter?.value).toBeNull();
+      expect(deadLetter?.key).toBe('key-huge');
+      expect(headerText(deadLetter?.headers, 'x-trace')).toBe('trace-huge');
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.valueOmittedBytes)).toBe('4096');
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.reason)).toMatch(/4096 bytes|too large|1024/);
+      expect(headerText(deadLetter?.headers, DeadLetterHeaders.originalOffset)).toBe('0');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'keeps a message it cannot dead-letter (no dead-letter topic yet) uncommitted, and dead-letters it once it can',
     async () => {
       const { topic, deadLetterTopic, groupId, publisher, consume, consumed } = await scenario(1, { withDeadLetterTopic: false });

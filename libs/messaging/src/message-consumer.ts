@@ -19,7 +19,7 @@ import {
 } from './inbox.js';
 import { createKafka, logicalTopic, physicalGroup, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { childLogger, lazyChildLogger, silentLogger, type Logger } from './logger.js';
-import { deadLetterHeaders } from './message-headers.js';
+import { DeadLetterHeaders, deadLetterHeaders } from './message-headers.js';
 import { describeError, HandlerTimeoutError, MessagingInfrastructureError, PermanentMessageError } from './message-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, parseMessage } from './message-parsing.js';
 import { lagAfter, messagingMetrics, type MessagingMetrics } from './messaging.metrics.js';
@@ -601,13 +601,29 @@ export class MessageConsumer {
       failedAt: new Date(),
       attempts,
     });
+    const size = message.value?.length ?? 0;
+    // A value too large to consume is too large to copy: the broker would refuse the dead-letter record
+    // (a compressed batch arrives far larger than it was sent), the consumer would take that for an
+    // outage and fetch the record again forever, wedging its partition. The dead-letter record then
+    // carries the headers and the size, and the value stays on the original topic at the offset named.
+    const omitValue = size > this.maxMessageBytes;
+    const send = (withValue: boolean) => this.deadLetterProducer.send({
+      topic: deadLetterTopic,
+      acks: -1,
+      timeout: DEAD_LETTER_ACK_TIMEOUT_MS,
+      messages: [{
+        key: message.key,
+        value: withValue ? message.value : null,
+        headers: withValue ? headers : { ...headers, [DeadLetterHeaders.valueOmittedBytes]: String(size) },
+      }],
+    });
     try {
-      await this.deadLetterProducer.send({
-        topic: deadLetterTopic,
-        acks: -1,
-        timeout: DEAD_LETTER_ACK_TIMEOUT_MS,
-        messages: [{ key: message.key, value: message.value, headers }],
-      });
+      try {
+        await send(!omitValue);
+      } catch (error) {
+        if (omitValue || !isMessageTooLarge(error)) throw error;
+        await send(false);
+      }
     } catch (error) {
       throw new MessagingInfrastructureError(`cannot publish to dead-letter topic ${deadLetterTopic}: ${describeError(error)}`, { cause: error });
     }
@@ -683,6 +699,11 @@ export class MessageConsumer {
     }
     return state;
   }
+}
+
+/** The broker refused a record for its size (its limit is below ours, or the copy grew uncompressed). */
+function isMessageTooLarge(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'MESSAGE_TOO_LARGE';
 }
 
 function inboxEntryOf({ envelope, message }: AcceptedRecord): InboxEntry {

@@ -15,6 +15,8 @@ export const DeadLetterHeaders = {
   consumerGroup: 'dlq-consumer-group',
   failedAt: 'dlq-failed-at',
   attempts: 'dlq-attempts',
+  /** Set when the record's value was left out (too large to copy): its size in bytes; the value stays on the original topic. */
+  valueOmittedBytes: 'dlq-value-omitted-bytes',
 } as const;
 
 /** Bound on the reason a dead-letter record carries: enough for a message and a cause, no stack dump. */
