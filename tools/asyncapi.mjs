@@ -153,7 +153,7 @@ function deadLetterMessage() {
     summary: 'A record a consumer could not accept, unchanged (it may not even be JSON), with the reason in its headers.',
     headers: {
       type: 'object',
-      required: Object.values(DeadLetterHeaders),
+      required: Object.values(DeadLetterHeaders).filter((name) => name !== DeadLetterHeaders.valueOmittedBytes),
       properties: {
         [DeadLetterHeaders.reason]: text('Why the record was refused (one line, bounded in length).'),
         [DeadLetterHeaders.originalTopic]: text('The topic it was read from.'),
@@ -162,9 +162,10 @@ function deadLetterMessage() {
         [DeadLetterHeaders.consumerGroup]: text('The consumer group that refused it.'),
         [DeadLetterHeaders.failedAt]: text('When, as an ISO 8601 time.'),
         [DeadLetterHeaders.attempts]: text('Handler attempts made; 0 when it was refused before any (unparsable, invalid).'),
+        [DeadLetterHeaders.valueOmittedBytes]: text('Only on a record whose value was too large to copy: its size in bytes. The value is then null; the original stays on its topic at the offset named.'),
       },
     },
-    payload: { description: 'The original value, byte for byte.' },
+    payload: { description: 'The original value, byte for byte (null when dlq-value-omitted-bytes is set).' },
   };
 }
 
