@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  deriveMessageId, type ContractEnvelope, type DataOf, type OpenAccountData, type PaymentRequestedData, type SettlementCloseReason,
+  canonicalJson, deriveMessageId, type ContractEnvelope, type DataOf, type OpenAccountData, type PaymentRequestedData, type SettlementCloseReason,
 } from '@clearline/contracts';
 import { aggregateStream, PostgresEventStore, type NewEvent, type RecordedEvent } from '@clearline/event-store';
 import { PermanentMessageError } from '@clearline/messaging';
@@ -105,7 +105,7 @@ export class SettlementHandler {
     await lockSettlement(client);
     const counted = await batchOfLine(client, line.kind, line.lineId);
     if (counted) return this.repeat(line, counted, client);
-    const payment = await this.paymentOf(line.command.data.paymentId, client);
+    const payment = await this.paymentOf(line.command.data.paymentId, client, cause);
     const currency = line.command.data.amount.currency;
     const open = await openBatchOf(client, payment.merchantId, currency);
     const loaded = open ? await this.load(open, client) : await this.opening(payment, currency, cause, client);
@@ -307,11 +307,27 @@ export class SettlementHandler {
     }
   }
 
-  private async paymentOf(paymentId: string, client: PoolClient): Promise<PaymentRequestedData> {
-    const [first] = await this.store.readStream(`payment-${paymentId}`, { maxCount: 1, client });
+  /**
+   * The payment a line settles, once its stream shows the very event the line comes from: a capture or
+   * refund is counted (and paid out) only as the payment recorded it, never as a message on
+   * payments.events says it (a record there could be forged, or another environment's).
+   */
+  private async paymentOf(paymentId: string, client: PoolClient, cause: ContractEnvelope): Promise<PaymentRequestedData> {
+    const events = await this.store.readStream(`payment-${paymentId}`, { client });
+    const [first] = events;
     if (first?.type !== 'PaymentRequested') throw new PermanentMessageError(`payment ${paymentId} is not known to payments; nothing to settle`);
+    const recorded = events.find((event) => event.id === cause.id);
+    if (recorded === undefined || recorded.type !== cause.type || canonicalJson(settledFields(recorded.data)) !== canonicalJson(settledFields(cause.data))) {
+      throw new PermanentMessageError(`${cause.type} ${cause.id} is not on payment ${paymentId}'s stream as sent; nothing to settle`);
+    }
     return first.data as PaymentRequestedData;
   }
+}
+
+/** What a settlement line takes from a capture or refund: the rest may differ between versions of the event. */
+function settledFields(data: unknown): unknown {
+  const { paymentId, refundId, amount } = data as { paymentId?: unknown; refundId?: unknown; amount?: unknown };
+  return { paymentId, refundId, amount };
 }
 
 /** The line's event on the batch, or 'batch_full'; any other refusal is the message's fault (dead-lettered with the reason). */

@@ -14,8 +14,8 @@
 // 1 MiB, which the broker refuses uncompressed (the second test).
 //
 // Cases left commented below are known bugs whose fix lies outside this spec's reach (forged
-// HoldExpired, PaymentCaptured and PaymentRequested events change state; a huge request poisons the
-// payer's risk velocity): each says what happens.
+// HoldExpired and PaymentRequested events change state; a huge request poisons the payer's risk
+// velocity): each says what happens.
 // The broker and the consumer groups are shared: do not run this beside `npm run chaos`, `npm start`
 // or another platform on the same broker (beforeAll refuses to start while the groups have members).
 //
@@ -513,19 +513,15 @@ function addForgedEventCases(add: (hostile: Omit<HostileCase, 'id'>) => void, st
     deadLetter: { groups: ['payments-settlement'], reason: new RegExp(`payment ${firstSale}`) },
     ignoredBecause: 'risk reads only PaymentRequested; the first sale\'s owner has no webhook subscription, so webhooks record no delivery',
   });
-  // KNOWN BUG (not fixed here: apps/payments/src/settlement-handler.ts, addLine/paymentOf): settlement
-  // counts a PaymentCaptured it reads on payments.events after checking only that the payment stream
-  // starts with PaymentRequested, not that it holds this capture. A forged PaymentCaptured (producer
-  // 'risk') for the authorized, never captured payment was added to the merchant's batch, settled
-  // (PaymentSettled on settlement.events) and paid out from the merchant account: in run 10 the 300
-  // of the fake capture left the merchant account with the money of the next real payment, whose own
-  // payout was then refused (SettlementPayoutRejected insufficient_funds). Settlement should count a
-  // capture only when the payment's stream holds a PaymentCaptured of that hold and amount.
-  // add({
-  //   family: 'forged event, never captured', topic: Topics.paymentsEvents, key: authorized,
-  //   value: json(envelope('PaymentCaptured', { paymentId: authorized, holdId: authorizedHold, amount: { amountMinor: '300', currency: 'EUR' } }, 1, 'risk')),
-  //   ignoredBecause: 'settlement should count only a capture the payment stream holds',
-  // });
+  // Settlement counts a capture only as the payment's stream recorded it (same event id, type, amount):
+  // a forged PaymentCaptured for the authorized, never captured payment was once added to the merchant's
+  // batch, settled and paid out (run 10 of this spec), leaving the next real payout short of funds.
+  add({
+    family: 'forged event, never captured', topic: Topics.paymentsEvents, key: authorized,
+    value: json(envelope('PaymentCaptured', { paymentId: authorized, holdId: authorizedHold, amount: { amountMinor: '300', currency: 'EUR' } }, 1, 'risk')),
+    deadLetter: { groups: ['payments-settlement'], reason: new RegExp(`is not on payment ${authorized}'s stream as sent`) },
+    ignoredBecause: "risk reads only PaymentRequested; the payment's owner has no webhook subscription, so webhooks record no delivery",
+  });
   add({
     family: 'forged event, unknown payment', topic: Topics.paymentsEvents, key: unknownPayment,
     value: json(envelope('PaymentRefunded', { paymentId: unknownPayment, refundId: randomUUID(), amount: money, refundedTotal: money, transferId: randomUUID() }, 1, 'risk')),
