@@ -377,7 +377,13 @@ async function main() {
     await listener.subscribe({ topics: [Topics.paymentsEvents, Topics.ledgerEvents, Topics.settlementEvents].map((topic) => physicalTopic(settings, topic)), fromBeginning: false });
     await listener.run({
       partitionsConsumedConcurrently: 6,
-      eachMessage: async ({ message }) => tracker.onEvent(JSON.parse(String(message.value)), performance.now()),
+      eachMessage: async ({ message }) => {
+        try {
+          tracker.onEvent(JSON.parse(String(message.value)), performance.now());
+        } catch {
+          // Not JSON: nothing of ours (the bench's own namespace holds only the platform's records).
+        }
+      },
     });
     await joined;
 

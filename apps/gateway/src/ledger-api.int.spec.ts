@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { ALL_TOPICS, DEVELOPMENT_CHANNEL_CREDENTIALS, Topics } from '@clearline/contracts';
-import { createKafka, ensureTopics, kafkaSettingsFromEnv, silentLogger } from '@clearline/messaging';
+import { createKafka, ensureTopics, kafkaSettingsFromEnv, parseMessage, silentLogger } from '@clearline/messaging';
 import { createServiceApp } from '@clearline/service-runtime';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -78,7 +78,10 @@ beforeAll(async () => {
   await listener.subscribe({ topic: Topics.ledgerCommands, fromBeginning: true });
   await listener.run({
     eachMessage: async ({ message }) => {
-      const envelope = JSON.parse(String(message.value)) as { type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
+      // Records that are not contract envelopes (the hostile-input spec's, left on the shared topics) are skipped.
+      const parsed = parseMessage(message.value);
+      if (!parsed.accepted) return;
+      const envelope = parsed.envelope as unknown as { type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
       if (envelope.data['accountId'] === accountId) commands.push({ type: envelope.type, data: envelope.data, correlationId: envelope.metadata.correlationId });
     },
   });

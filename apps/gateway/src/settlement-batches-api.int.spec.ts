@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { ALL_TOPICS, DEVELOPMENT_CHANNEL_CREDENTIALS, Topics, validateEnvelope, type ChannelCredentials } from '@clearline/contracts';
-import { createKafka, ensureTopics, kafkaSettingsFromEnv, silentLogger } from '@clearline/messaging';
+import { createKafka, ensureTopics, kafkaSettingsFromEnv, parseMessage, silentLogger } from '@clearline/messaging';
 import { createServiceApp } from '@clearline/service-runtime';
 import { eventually } from '@clearline/testing';
 import type { Consumer } from 'kafkajs';
@@ -75,7 +75,10 @@ beforeAll(async () => {
   await listener.subscribe({ topic: Topics.paymentsCommands, fromBeginning: true });
   await listener.run({
     eachMessage: async ({ message }) => {
-      const envelope = JSON.parse(String(message.value)) as { type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
+      // Records that are not contract envelopes (the hostile-input spec's, left on the shared topics) are skipped.
+      const parsed = parseMessage(message.value);
+      if (!parsed.accepted) return;
+      const envelope = parsed.envelope as unknown as { type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
       if (envelope.type === 'CloseSettlementBatch' && envelope.data['merchantId'] === merchantId) closes.push({ envelope, correlationId: envelope.metadata.correlationId, data: envelope.data });
     },
   });

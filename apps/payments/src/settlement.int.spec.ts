@@ -14,7 +14,7 @@ import {
   ALL_TOPICS, Topics, type ContractEnvelope, type ContractType, type DataOf, type MessageEnvelope, type WireBalances,
 } from '@clearline/contracts';
 import { PostgresEventStore } from '@clearline/event-store';
-import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, silentLogger } from '@clearline/messaging';
+import { createKafka, ensureTopics, kafkaSettingsFromEnv, MessagePublisher, parseMessage, silentLogger } from '@clearline/messaging';
 import { moneyFromMinor } from '@clearline/money';
 import { feeForPayment } from '@clearline/payments-domain';
 import { createPool, type Pool } from '@clearline/postgres';
@@ -184,7 +184,10 @@ beforeAll(async () => {
   await listener.run({
     partitionsConsumedConcurrently: 3,
     eachMessage: async ({ message }) => {
-      const envelope = JSON.parse(String(message.value)) as MessageEnvelope;
+      // Records that are not contract envelopes (the hostile-input spec's, left on the shared topics) are skipped.
+      const parsed = parseMessage(message.value);
+      if (!parsed.accepted) return;
+      const envelope = parsed.envelope as unknown as MessageEnvelope;
       published.push(envelope);
       keys.set(envelope.id, String(message.key));
       for (const react of reactions) await react(envelope);
