@@ -1,8 +1,13 @@
 // Proves the ISO 4217 table: exponents 0/2/3 for the payment currencies, strict lookups, typed errors.
+import { ISO_4217_CURRENCY_CODES } from '@clearline/contracts';
 import { CURRENCY_CODES, currencyOf, isCurrencyCode } from './currency.js';
 import { UnknownCurrencyError } from './errors.js';
 
 describe('currency table', () => {
+  it('names exactly the codes libs/contracts accepts on a message (the list there is a copy, since contracts import no other lib)', () => {
+    expect([...CURRENCY_CODES]).toEqual([...ISO_4217_CURRENCY_CODES].sort());
+  });
+
   it.each([
     ['JPY', 0], ['KRW', 0], ['VND', 0], ['CLP', 0], ['ISK', 0], ['XOF', 0], ['XAF', 0], ['UGX', 0], ['PYG', 0],
     ['EUR', 2], ['USD', 2], ['GBP', 2], ['CNY', 2], ['CHF', 2], ['INR', 2], ['BRL', 2], ['HUF', 2], ['IDR', 2],
