@@ -212,7 +212,9 @@ describe('RiskAssessor', () => {
     const twice = requested(randomUUID());
     // New request messages (new envelope ids, so the inbox lets them through) for assessed payments.
     const again = assessedBefore.map((envelope) => ({ ...envelope, id: randomUUID() }));
-    await assessChunk(assessor, [fresh[0]!, again[0]!, fresh[1]!, twice, { ...twice, id: randomUUID() }, again[1]!, fresh[2]!]);
+    const { statements } = await assessChunk(assessor, [fresh[0]!, again[0]!, fresh[1]!, twice, { ...twice, id: randomUUID() }, again[1]!, fresh[2]!]);
+    // The refused append, one read of every stream's version, the append of the rest: not one append per repeat.
+    expect(statements).toHaveLength(3);
     const store = new PostgresEventStore(pool);
     for (const envelope of [...assessedBefore, ...fresh, twice]) {
       const events = await store.readStream(`risk-${(envelope.data as { paymentId: string }).paymentId}`);

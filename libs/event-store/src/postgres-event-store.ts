@@ -224,9 +224,14 @@ export class PostgresEventStore {
 
   /** The stream's current version (its last event's), or 'no_stream'. With `client`, as seen inside the caller's transaction. */
   async streamVersion(streamId: string, options: { client?: PoolClient } = {}): Promise<bigint | 'no_stream'> {
-    assertValidStreamId(streamId);
-    const heads = await this.readHeads(options.client ?? this.pool, [streamId]);
-    return actualVersion(heads.get(streamId));
+    return (await this.streamVersions([streamId], options)).get(streamId)!;
+  }
+
+  /** The version of each stream named ('no_stream' for one that does not exist), in one statement. */
+  async streamVersions(streamIds: readonly string[], options: { client?: PoolClient } = {}): Promise<Map<string, bigint | 'no_stream'>> {
+    streamIds.forEach(assertValidStreamId);
+    const heads = await this.readHeads(options.client ?? this.pool, streamIds);
+    return new Map(streamIds.map((streamId) => [streamId, actualVersion(heads.get(streamId))]));
   }
 
   /** Empty appends only check their expected version; the others are written in one call of append_events. */
