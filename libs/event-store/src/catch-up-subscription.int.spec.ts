@@ -184,6 +184,56 @@ describe('CatchUpSubscription', () => {
     expect(Date.now() - appendedAt).toBeLessThan(10_000);
   }, 30_000);
 
+  it('is not woken by appends to categories it does not read', async () => {
+    const category = freshCategory();
+    const other = freshCategory();
+    const subscriptionId = `not-mine-${randomUUID()}`;
+    let reads = 0;
+    const countingStore = new Proxy(database.store, {
+      get(target, property, receiver) {
+        if (property === 'readAll') return (...args: Parameters<typeof target.readAll>) => ((reads += 1), target.readAll(...args));
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const subscription = subscribe({ subscriptionId, store: countingStore, categories: [category], pollIntervalMs: 60_000 });
+    await subscription.start();
+    await sleep(1_500); // the rechecks after the start's read are over; the loop sleeps for a minute
+    const readsBefore = reads;
+    for (let index = 0; index < 10; index += 1) await database.store.appendToStream(`${other}-${randomUUID()}`, events(1));
+    await sleep(500);
+    expect(reads).toBe(readsBefore);
+    await database.store.appendToStream(`${category}-${randomUUID()}`, events(1));
+    await waitFor('its own category’s event', async () => (await projected(subscriptionId)).length === 1, 10_000);
+    expect(reads).toBeGreaterThan(readsBefore);
+  }, 30_000);
+
+  it('with minReadIntervalMs, gathers appends arriving one by one into a few batches, and still delivers each once', async () => {
+    const category = freshCategory();
+    const subscriptionId = `gathering-${randomUUID()}`;
+    const batchSizes: number[] = [];
+    const subscription = subscribe({
+      subscriptionId,
+      categories: [category],
+      pollIntervalMs: 60_000,
+      minReadIntervalMs: 400,
+      handle: async (batch, client) => {
+        batchSizes.push(batch.length);
+        await project(subscriptionId, batch, client);
+      },
+    });
+    await subscription.start();
+    await sleep(300);
+    for (let index = 0; index < 20; index += 1) {
+      await database.store.appendToStream(`${category}-${randomUUID()}`, events(1));
+      await sleep(20);
+    }
+    await waitFor('all 20 events', async () => (await projected(subscriptionId)).length === 20, 10_000);
+    // ~400 ms of appends: without the interval a notified subscription reads once per append or so.
+    expect(batchSizes.length).toBeLessThanOrEqual(4);
+    expect(batchSizes.reduce((sum, size) => sum + size, 0)).toBe(20);
+    expect(() => new CatchUpSubscription({ store: database.store, pool: database.pool, subscriptionId: 'x', minReadIntervalMs: -1, handle: async () => undefined })).toThrow(RangeError);
+  }, 30_000);
+
   it('wakes for an append inside a caller’s transaction when that transaction commits', async () => {
     const category = freshCategory();
     const subscriptionId = `caller-tx-${randomUUID()}`;

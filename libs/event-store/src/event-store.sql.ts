@@ -1,8 +1,31 @@
 import { quoteIdentifier } from '@clearline/postgres';
 import type { AllPosition } from './event-store.types.js';
 
-/** The channel appends notify on commit (named again in migration 0004); the payload is the schema name. */
+/** The channel appends notify on commit (named again in migration 0004); see appendedNotificationPayload. */
 export const APPENDED_NOTIFICATION_CHANNEL = 'event_store_appended';
+
+/** Past this the categories are not named and the payload is the bare schema (NOTIFY allows < 8,000 bytes). */
+const MAX_NAMED_CATEGORIES_LENGTH = 1_000;
+
+/**
+ * NOTIFY's payload after an append: the schema, then the categories written, `ledger:account,hold`.
+ * A reader of some categories wakes only for its own: with every relay and projection woken by every
+ * append in the database, reads that find nothing new were half of PostgreSQL's statements under load.
+ * A bare schema (a writer from before categories were named, or too many to name) wakes every reader.
+ */
+export function appendedNotificationPayload(schema: string, categories: Iterable<string>): string {
+  const named = [...new Set(categories)].sort().join(',');
+  return named === '' || named.length > MAX_NAMED_CATEGORIES_LENGTH ? schema : `${schema}:${named}`;
+}
+
+/** Whether a NOTIFY payload may announce events for a reader of `schema` and `categories` (all when undefined). */
+export function notificationConcerns(payload: string, schema: string, categories: readonly string[] | undefined): boolean {
+  if (payload === schema) return true;
+  if (!payload.startsWith(`${schema}:`)) return false;
+  if (categories === undefined) return true;
+  const appended = payload.slice(schema.length + 1).split(',');
+  return categories.some((category) => appended.includes(category));
+}
 
 /**
  * recorded_at travels as whole epoch milliseconds (floored, exactly what node-postgres' timestamptz

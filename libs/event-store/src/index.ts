@@ -16,4 +16,4 @@ export { aggregateStream, type AggregatedStream, type AggregateStreamOptions, ty
 export { applyUpcasters, defineUpcaster } from './upcasting.js';
 export { categoryOf, MAX_EVENTS_PER_APPEND } from './event-validation.js';
 export { DEFAULT_EVENT_STORE_SCHEMA, eventStoreMigrations, EVENT_STORE_MIGRATIONS_DIRECTORY } from './event-store-migrations.js';
-export { APPENDED_NOTIFICATION_CHANNEL } from './event-store.sql.js';
+export { APPENDED_NOTIFICATION_CHANNEL, appendedNotificationPayload, notificationConcerns } from './event-store.sql.js';

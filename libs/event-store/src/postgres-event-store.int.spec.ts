@@ -389,3 +389,64 @@ describe('upcasting on read', () => {
     expect((await database.store.readStream(streamId))[0]).toMatchObject({ schemaVersion: 1, data: { amount: 10.5 } });
   });
 });
+
+describe('NOTIFY after an append', () => {
+  /** Listens on a connection of its own and collects the payloads of this schema. */
+  async function listening(): Promise<{ payloads: string[]; stop: () => Promise<void> }> {
+    const client = await database.pool.connect();
+    const payloads: string[] = [];
+    client.on('notification', (message) => {
+      if (message.payload?.startsWith(database.schema)) payloads.push(message.payload);
+    });
+    await client.query('listen event_store_appended');
+    return {
+      payloads,
+      stop: async () => {
+        await client.query('unlisten event_store_appended');
+        client.release();
+      },
+    };
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('no notification within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('names the categories written, in the store’s own transaction and in a caller’s', async () => {
+    const listener = await listening();
+    try {
+      await database.store.appendToStreams([{ streamId: streamOf('ntfa'), events: events(1) }, { streamId: streamOf('ntfb'), events: events(2) }]);
+      await until(() => listener.payloads.some((payload) => payload.includes('ntfa')));
+      expect(listener.payloads).toContain(`${database.schema}:ntfa,ntfb`);
+
+      await withTransaction(database.pool, async (client) => {
+        await database.store.appendToStream(streamOf('ntfc'), events(1), { client });
+      });
+      await until(() => listener.payloads.some((payload) => payload.includes('ntfc')));
+      expect(listener.payloads).toContain(`${database.schema}:ntfc`);
+    } finally {
+      await listener.stop();
+    }
+  }, 30_000);
+
+  it('sends none for a repeated append that writes nothing', async () => {
+    const streamId = streamOf('ntfd');
+    const written = events(1);
+    const listener = await listening();
+    try {
+      // The first append's NOTIFY follows its commit: wait for it before repeating the append.
+      await database.store.appendToStream(streamId, written);
+      await until(() => listener.payloads.some((payload) => payload.includes('ntfd')));
+      await database.store.appendToStream(streamId, written);
+      await database.store.appendToStream(streamOf('ntfe'), events(1));
+      await until(() => listener.payloads.some((payload) => payload.includes('ntfe')));
+      expect(listener.payloads.filter((payload) => payload.includes('ntfd'))).toEqual([`${database.schema}:ntfd`]);
+    } finally {
+      await listener.stop();
+    }
+  }, 30_000);
+});

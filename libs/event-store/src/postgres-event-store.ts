@@ -11,7 +11,7 @@ import {
 } from './append-decision.js';
 import { EventIdConflictError, EventStoreInputError } from './event-store.errors.js';
 import { DEFAULT_EVENT_STORE_SCHEMA } from './event-store-migrations.js';
-import { eventStoreStatements, type EventStoreStatements, type RecordedEventRow } from './event-store.sql.js';
+import { appendedNotificationPayload, eventStoreStatements, type EventStoreStatements, type RecordedEventRow } from './event-store.sql.js';
 import type { AllPosition, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, Upcaster } from './event-store.types.js';
 import { assertValidCategory, assertValidSchemaName, assertValidStreamId } from './event-validation.js';
 import { applyUpcasters } from './upcasting.js';
@@ -22,7 +22,7 @@ export interface PostgresEventStoreOptions {
   /** Applied in order to every event read. */
   upcasters?: Upcaster[];
   /**
-   * NOTIFY event_store_appended (payload: the schema) after appends, so subscriptions wake at once
+   * NOTIFY event_store_appended (payload: the schema and the categories written) after appends, so subscriptions wake at once
    * instead of at their next poll. Default true. Appends in the store's own transactions notify
    * right after their commit, coalesced (never more than one NOTIFY in flight per store); appends
    * in a caller's transaction notify as part of its commit, which PostgreSQL serialises with every
@@ -85,10 +85,10 @@ export class PostgresEventStore {
   readonly schema: string;
   private readonly statements: EventStoreStatements;
   private readonly upcasters: readonly Upcaster[];
-  /** NOTIFY's payload, or null for no NOTIFY (notifyOnAppend false). */
-  private readonly notifyPayload: string | null;
+  private readonly notifyOnAppend: boolean;
   private notifyInFlight = false;
-  private notifyAgain = false;
+  /** Categories appended in the store's own transactions and not yet in a NOTIFY sent. */
+  private readonly categoriesToNotify = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -97,7 +97,7 @@ export class PostgresEventStore {
     this.schema = options.schema ?? DEFAULT_EVENT_STORE_SCHEMA;
     assertValidSchemaName(this.schema);
     this.statements = eventStoreStatements(this.schema);
-    this.notifyPayload = (options.notifyOnAppend ?? true) ? this.schema : null;
+    this.notifyOnAppend = options.notifyOnAppend ?? true;
     this.upcasters = [...(options.upcasters ?? [])];
   }
 
@@ -122,12 +122,16 @@ export class PostgresEventStore {
     if (planned.length === 0) return [];
     // Inside a caller's transaction, NOTIFY is sent by append_events and delivered at the caller's
     // commit, the only moment the events become visible.
-    if (options.client !== undefined) return this.appendWithin(options.client, planned, this.notifyPayload);
+    if (options.client !== undefined) {
+      const payload = this.notifyOnAppend ? appendedNotificationPayload(this.schema, planned.map((append) => append.category)) : null;
+      return this.appendWithin(options.client, planned, payload);
+    }
     // Without one, each statement is a transaction of its own (append_events is atomic for all the
     // streams it writes), and the NOTIFY follows the commit instead of being part of it: PostgreSQL
     // serialises the commits of notifying transactions, which cost concurrent appenders ~40 %.
     const results = await this.retryingDeadlocks(() => this.appendWithin(this.pool, planned, null));
-    if (results.some((result) => !result.alreadyAppended && result.lastGlobalPosition !== undefined)) this.notifyAppended();
+    const written = planned.filter((_append, index) => !results[index]!.alreadyAppended && results[index]!.lastGlobalPosition !== undefined);
+    if (written.length > 0) this.notifyAppended(written.map((append) => append.category));
     return results;
   }
 
@@ -297,25 +301,22 @@ export class PostgresEventStore {
   /**
    * NOTIFY after an append this store committed itself. At most one is in flight; appends that
    * commit meanwhile are covered by one more, sent when it returns (the one in flight may have
-   * been sent before they committed). A failed NOTIFY is dropped: subscriptions also poll, so it
-   * only delays them by their poll interval.
+   * been sent before they committed), naming every category they wrote. A failed NOTIFY is dropped:
+   * subscriptions also poll, so it only delays them by their poll interval.
    */
-  private notifyAppended(): void {
-    if (this.notifyPayload === null) return;
-    if (this.notifyInFlight) {
-      this.notifyAgain = true;
-      return;
-    }
+  private notifyAppended(categories: readonly string[] = []): void {
+    if (!this.notifyOnAppend) return;
+    for (const category of categories) this.categoriesToNotify.add(category);
+    if (this.notifyInFlight || this.categoriesToNotify.size === 0) return;
     this.notifyInFlight = true;
+    const payload = appendedNotificationPayload(this.schema, this.categoriesToNotify);
+    this.categoriesToNotify.clear();
     this.pool
-      .query(this.statements.notifyAppended, [this.notifyPayload])
+      .query(this.statements.notifyAppended, [payload])
       .catch(() => undefined)
       .finally(() => {
         this.notifyInFlight = false;
-        if (this.notifyAgain) {
-          this.notifyAgain = false;
-          this.notifyAppended();
-        }
+        this.notifyAppended();
       });
   }
 

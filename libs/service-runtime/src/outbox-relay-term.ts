@@ -1,4 +1,4 @@
-import { APPENDED_NOTIFICATION_CHANNEL, type AllPosition, type PostgresEventStore, type ReadAllResult, type RecordedEvent } from '@clearline/event-store';
+import { APPENDED_NOTIFICATION_CHANNEL, notificationConcerns, type AllPosition, type PostgresEventStore, type ReadAllResult, type RecordedEvent } from '@clearline/event-store';
 import { retryDelayMs, type Backoff } from '@clearline/retry';
 import type { Notification, PoolClient } from 'pg';
 import type { Logger } from './logger.js';
@@ -139,7 +139,7 @@ export class OutboxRelayTerm {
   }
 
   private readonly onNotification = (message: Notification): void => {
-    if (message.channel !== APPENDED_NOTIFICATION_CHANNEL || message.payload !== this.options.store.schema) return;
+    if (message.channel !== APPENDED_NOTIFICATION_CHANNEL || !notificationConcerns(message.payload ?? '', this.options.store.schema, this.options.categories)) return;
     this.notified = true;
     this.recheckDelayMs = Math.min(FIRST_RECHECK_DELAY_MS, this.options.pollIntervalMs);
     this.wake?.();
