@@ -1,6 +1,7 @@
 import type { PaymentWait } from '@clearline/contracts';
 import type { CallConnectorData, ScheduleTimeoutData, TimerCommand } from '@clearline/payments-domain';
 import type { Pool, PoolClient } from 'pg';
+import { preparedStatement } from '@clearline/postgres';
 
 /**
  * The payments schema (apps/payments/migrations). `payments.timeouts`: the open waits of payments and when each is due.
@@ -19,7 +20,7 @@ export interface DecisionRows {
 // One statement for the whole decision: a handler pays a round trip per statement, and these rows
 // used to take one each (three to five per message). The CTEs write different rows (the timer
 // commands are folded to one per deadline first), so their order within the statement is irrelevant.
-const RECORD_DECISION_ROWS = `with cancelled as (
+const RECORD_DECISION_ROWS = preparedStatement(`with cancelled as (
   delete from payments.timeouts
   where payment_id = $1 and deadline_id = any($3::text[])
 ), scheduled as (
@@ -39,7 +40,7 @@ const RECORD_DECISION_ROWS = `with cancelled as (
   from unnest($9::text[], $10::text[], $11::text[]) as call(call_id, payment_id, request)
   on conflict (call_id) do nothing
 )
-select 1`;
+select 1`);
 
 /**
  * Records a decision's timers, hold index entries and connector calls in one round trip (none when
@@ -50,7 +51,7 @@ export async function recordDecisionRows(client: PoolClient, paymentId: string, 
   if (rows.holdIds.length === 0 && rows.timers.length === 0 && rows.calls.length === 0) return;
   const { cancelled, scheduled } = foldTimerCommands(rows.timers);
   const calls = rows.calls.filter((call, index) => rows.calls.findIndex((other) => other.callId === call.callId) === index);
-  await client.query(RECORD_DECISION_ROWS, [
+  await client.query({ ...RECORD_DECISION_ROWS, values: [
     paymentId,
     correlationId,
     cancelled,
@@ -62,7 +63,7 @@ export async function recordDecisionRows(client: PoolClient, paymentId: string, 
     calls.map((call) => call.callId),
     calls.map((call) => call.paymentId),
     calls.map((call) => JSON.stringify(call)),
-  ]);
+  ] });
 }
 
 /**

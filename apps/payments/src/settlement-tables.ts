@@ -2,6 +2,7 @@
 // accounts per merchant), the batch index and the line -> batch lookup. Every write runs in the
 // transaction that appends to the batch stream.
 import type { FeeSchedule } from '@clearline/payments-domain';
+import { preparedStatement, type PreparedStatement } from '@clearline/postgres';
 import type { Pool, PoolClient } from 'pg';
 
 /** Charged where neither the merchant nor the currency has a row: 2.9 %, no fixed part (currency-neutral). */
@@ -80,8 +81,16 @@ function batchRow(record: BatchRecord): SettlementBatchRow {
   };
 }
 
+/** One per `where` of the functions below (a handful of constant texts). */
+const oneBatchStatements = new Map<string, PreparedStatement>();
+
 async function oneBatch(queryable: Pool | PoolClient, where: string, parameters: unknown[]): Promise<SettlementBatchRow | undefined> {
-  const { rows } = await queryable.query<BatchRecord>(`select ${BATCH_COLUMNS} from payments.settlement_batches where ${where} limit 1`, parameters);
+  let statement = oneBatchStatements.get(where);
+  if (statement === undefined) {
+    statement = preparedStatement(`select ${BATCH_COLUMNS} from payments.settlement_batches where ${where} limit 1`);
+    oneBatchStatements.set(where, statement);
+  }
+  const { rows } = await queryable.query<BatchRecord>({ ...statement, values: parameters });
   return rows[0] ? batchRow(rows[0]) : undefined;
 }
 

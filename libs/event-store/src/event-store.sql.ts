@@ -1,4 +1,4 @@
-import { quoteIdentifier } from '@clearline/postgres';
+import { preparedStatement, quoteIdentifier } from '@clearline/postgres';
 import type { AllPosition } from './event-store.types.js';
 
 /** The channel appends notify on commit (named again in migration 0004); see appendedNotificationPayload. */
@@ -46,17 +46,18 @@ export function eventStoreStatements(schema: string) {
   const horizon = 'pg_snapshot_xmin(pg_current_snapshot())';
   return {
     // Locking, idempotency, the expected-version check, the insert and NOTIFY: see migration 0004.
-    appendEvents: `select row_kind, stream_id, stream_version, first_position, last_position, message_id
-      from ${s}.append_events($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::uuid[], $7::jsonb, $8::text)`,
+    // The fixed statements are prepared (see preparedStatement): parsed and planned once per connection.
+    appendEvents: preparedStatement(`select row_kind, stream_id, stream_version, first_position, last_position, message_id
+      from ${s}.append_events($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::uuid[], $7::jsonb, $8::text)`),
 
     notifyAppended: `select pg_notify('${APPENDED_NOTIFICATION_CHANNEL}', $1)`,
 
-    streamVersions: `select stream_id, version from ${s}.streams where stream_id = any($1::text[])`,
+    streamVersions: preparedStatement(`select stream_id, version from ${s}.streams where stream_id = any($1::text[])`),
 
-    readStreamForwards: `select ${RECORDED_COLUMNS} from ${s}.messages
-      where stream_id = $1 and stream_version >= $2 order by stream_version limit $3`,
-    readStreamBackwards: `select ${RECORDED_COLUMNS} from ${s}.messages
-      where stream_id = $1 and stream_version <= $2 order by stream_version desc limit $3`,
+    readStreamForwards: preparedStatement(`select ${RECORDED_COLUMNS} from ${s}.messages
+      where stream_id = $1 and stream_version >= $2 order by stream_version limit $3`),
+    readStreamBackwards: preparedStatement(`select ${RECORDED_COLUMNS} from ${s}.messages
+      where stream_id = $1 and stream_version <= $2 order by stream_version desc limit $3`),
 
     readAll: (after: AllPosition, maxCount: number, categories: readonly string[] | undefined): string => {
       const afterCondition = `(transaction_id, global_position) > ('${after.transactionId}'::xid8, ${after.globalPosition}::bigint)`;

@@ -145,9 +145,9 @@ export class PostgresEventStore {
       throw new EventStoreInputError(`readStream: fromVersion must be a bigint >= 0n`);
     }
     const fromVersion = options.fromVersion ?? (direction === 'forwards' ? 0n : MAX_STREAM_VERSION);
-    const sql = direction === 'forwards' ? this.statements.readStreamForwards : this.statements.readStreamBackwards;
+    const statement = direction === 'forwards' ? this.statements.readStreamForwards : this.statements.readStreamBackwards;
     const queryable = options.client ?? this.pool;
-    const result = await queryable.query<RecordedEventRow>({ text: sql, values: [streamId, fromVersion.toString(), options.maxCount ?? null], rowMode: 'array' });
+    const result = await queryable.query<RecordedEventRow>({ ...statement, values: [streamId, fromVersion.toString(), options.maxCount ?? null], rowMode: 'array' });
     return result.rows.map((row) => this.toRecordedEvent(row));
   }
 
@@ -287,14 +287,14 @@ export class PostgresEventStore {
 
   private async callAppendEvents(queryable: Pool | PoolClient, appends: readonly PlannedAppend[], notifyPayload: string | null): Promise<AppendEventsRow[]> {
     try {
-      return (await queryable.query<AppendEventsRow>(this.statements.appendEvents, [...appendEventsParameters(appends), notifyPayload])).rows;
+      return (await queryable.query<AppendEventsRow>({ ...this.statements.appendEvents, values: [...appendEventsParameters(appends), notifyPayload] })).rows;
     } catch (error) {
       throw translateInsertError(error, appends);
     }
   }
 
   private async readHeads(queryable: Pool | PoolClient, streamIds: readonly string[]): Promise<Map<string, StreamHead>> {
-    const result = await queryable.query<{ stream_id: string; version: string }>(this.statements.streamVersions, [streamIds]);
+    const result = await queryable.query<{ stream_id: string; version: string }>({ ...this.statements.streamVersions, values: [streamIds] });
     return new Map(result.rows.map((row) => [row.stream_id, { version: BigInt(row.version) }]));
   }
 

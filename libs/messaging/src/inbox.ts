@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { preparedStatement } from '@clearline/postgres';
 import { describeError, isConnectivityError, MessagingInfrastructureError } from './message-errors.js';
 
 /** A message as the inbox records it. */
@@ -15,23 +16,23 @@ export interface InboxSource {
   partition: number;
 }
 
-const INSERT_ONE = `insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
+const INSERT_ONE = preparedStatement(`insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
 values ($1, $2, $3, $4, $5, $6)
-on conflict (consumer_group, message_id) do nothing`;
+on conflict (consumer_group, message_id) do nothing`);
 
 // The offset, not the id, tells which rows are new: offsets are unique within a partition even when
 // one message id comes twice in a chunk, and text keeps them exact whatever int8 parser pg has.
-const INSERT_MANY = `insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
+const INSERT_MANY = preparedStatement(`insert into messaging.inbox (consumer_group, message_id, message_type, topic, partition, "offset")
 select $1, entry.message_id, entry.message_type, $2, $3, entry."offset"
 from unnest($4::uuid[], $5::text[], $6::bigint[]) as entry(message_id, message_type, "offset")
 on conflict (consumer_group, message_id) do nothing
-returning "offset"::text as "offset"`;
+returning "offset"::text as "offset"`);
 
-const DELETE_MANY = `delete from messaging.inbox where consumer_group = $1 and message_id = any($2::uuid[])`;
+const DELETE_MANY = preparedStatement(`delete from messaging.inbox where consumer_group = $1 and message_id = any($2::uuid[])`);
 
 /** True if the message is new to the group; false if the group has handled it before. */
 export async function recordInInbox(client: PoolClient, source: InboxSource, entry: InboxEntry): Promise<boolean> {
-  const inserted = await client.query(INSERT_ONE, [source.consumerGroup, entry.messageId, entry.messageType, source.topic, source.partition, entry.offset]);
+  const inserted = await client.query({ ...INSERT_ONE, values: [source.consumerGroup, entry.messageId, entry.messageType, source.topic, source.partition, entry.offset] });
   return inserted.rowCount !== 0;
 }
 
@@ -41,20 +42,20 @@ export async function recordInInbox(client: PoolClient, source: InboxSource, ent
  * chunk, is left out. Rows a concurrent transaction is inserting make this one wait for it.
  */
 export async function recordManyInInbox(client: PoolClient, source: InboxSource, entries: readonly InboxEntry[]): Promise<Set<string>> {
-  const result = await client.query<{ offset: string }>(INSERT_MANY, [
+  const result = await client.query<{ offset: string }>({ ...INSERT_MANY, values: [
     source.consumerGroup,
     source.topic,
     source.partition,
     entries.map((entry) => entry.messageId),
     entries.map((entry) => entry.messageType),
     entries.map((entry) => entry.offset),
-  ]);
+  ] });
   return new Set(result.rows.map((row) => row.offset));
 }
 
 /** Takes back rows this transaction recorded for messages it will not handle, so they are not skipped later. */
 export async function forgetInInbox(client: PoolClient, consumerGroup: string, messageIds: readonly string[]): Promise<void> {
-  if (messageIds.length > 0) await client.query(DELETE_MANY, [consumerGroup, messageIds]);
+  if (messageIds.length > 0) await client.query({ ...DELETE_MANY, values: [consumerGroup, messageIds] });
 }
 
 /** The state of a checked-out connection; a broken one is closed on release, never reused. */

@@ -11,3 +11,4 @@ export {
   type MigrationFile,
 } from './migration-files.js';
 export type { Pool, PoolClient } from 'pg';
+export { preparedStatement, type PreparedStatement } from './prepared-statement.js';
