@@ -1,5 +1,5 @@
 // Proves that service configuration has working local defaults and refuses bad values by name.
-import { ConfigurationError, DEFAULT_PORTS, readServiceConfig } from './config.js';
+import { ConfigurationError, DEFAULT_POOL_MAX, DEFAULT_PORTS, readServiceConfig } from './config.js';
 
 describe('readServiceConfig', () => {
   it('gives each service its own default port and the local infrastructure', () => {
@@ -26,5 +26,16 @@ describe('readServiceConfig', () => {
 
   it('refuses an empty broker list', () => {
     expect(() => readServiceConfig('gateway', { KAFKA_BROKERS: ' , ' })).toThrow('KAFKA_BROKERS must list at least one host:port');
+  });
+
+  it('sizes the connection pool per service, and reads POSTGRES_POOL_MAX', () => {
+    expect(readServiceConfig('payments', {}).postgresPoolMax).toBe(DEFAULT_POOL_MAX.payments);
+    expect(readServiceConfig('ledger', {}).postgresPoolMax).toBe(DEFAULT_POOL_MAX.ledger);
+    expect(readServiceConfig('risk', { POSTGRES_POOL_MAX: '20' }).postgresPoolMax).toBe(20);
+  });
+
+  it.each(['1', '51', 'many', '7.5'])('refuses POSTGRES_POOL_MAX=%s naming the variable', (value) => {
+    expect(() => readServiceConfig('payments', { POSTGRES_POOL_MAX: value })).toThrow(ConfigurationError);
+    expect(() => readServiceConfig('payments', { POSTGRES_POOL_MAX: value })).toThrow(/POSTGRES_POOL_MAX/);
   });
 });

@@ -14,11 +14,26 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
   analytics: 3004,
 };
 
+/**
+ * A service's pool holds a connection for each consumer's chunk transaction (one per partition it
+ * handles at once), each outbox relay's leader session and listener, and its queries. Payments
+ * handles up to seven partitions at once and runs two relays and two schedulers.
+ */
+export const DEFAULT_POOL_MAX: Readonly<Record<ServiceName, number>> = {
+  gateway: 10,
+  payments: 14,
+  ledger: 10,
+  risk: 10,
+  analytics: 10,
+};
+
 export interface ServiceConfig {
   service: ServiceName;
   port: number;
   host: string;
   databaseUrl: string;
+  /** POSTGRES_POOL_MAX: connections in the service's pool (DEFAULT_POOL_MAX unless set, 2..50). */
+  postgresPoolMax: number;
   kafkaBrokers: string[];
   /** KAFKA_NAMESPACE: this environment's prefix on topics and consumer groups (see KafkaSettings.namespace). */
   kafkaNamespace?: string;
@@ -52,6 +67,7 @@ export function readServiceConfig(service: ServiceName, environment: NodeJS.Proc
     port,
     host: environment['HOST'] ?? '127.0.0.1',
     databaseUrl: environment['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/clearline',
+    postgresPoolMax: integerSetting(environment, 'POSTGRES_POOL_MAX', DEFAULT_POOL_MAX[service], 2, 50),
     kafkaBrokers,
     ...(kafkaNamespace === undefined ? {} : { kafkaNamespace }),
     redisUrl: environment['REDIS_URL'] ?? 'redis://127.0.0.1:6379',

@@ -75,7 +75,7 @@ function postgresProviders(config: ServiceConfig, readiness: ReadinessRegistry):
       provide: POSTGRES_POOL,
       inject: [ConnectionCloser],
       useFactory: (closer: ConnectionCloser): Pool => {
-        const pool = createPool({ connectionString: config.databaseUrl, applicationName: `clearline-${config.service}` });
+        const pool = createPool({ connectionString: config.databaseUrl, max: config.postgresPoolMax, applicationName: `clearline-${config.service}` });
         readiness.register({ name: 'postgres', check: async () => { await pool.query('select 1'); } });
         closer.add(() => pool.end());
         return pool;
