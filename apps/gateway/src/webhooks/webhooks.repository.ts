@@ -1,5 +1,5 @@
 // The webhook tables (apps/gateway/migrations/0001_webhooks.sql): SQL only, no decisions.
-import { quoteIdentifier, withTransaction } from '@clearline/postgres';
+import { preparedStatement, quoteIdentifier, withTransaction, type PreparedStatement } from '@clearline/postgres';
 import type { Pool, PoolClient } from 'pg';
 
 export interface SubscriptionRecord {
@@ -99,12 +99,17 @@ export class WebhooksRepository {
   private readonly subscriptions: string;
   private readonly deliveries: string;
   private readonly attempts: string;
+  /** Run for every event of payments.events, hence prepared (with the columns named, as preparedStatement asks). */
+  private readonly activeSubscriptionsStatement: PreparedStatement;
 
   constructor(private readonly pool: Pool, schema: string) {
     const table = (name: string) => `${quoteIdentifier(schema)}.${name}`;
     this.subscriptions = table('webhook_subscriptions');
     this.deliveries = table('webhook_deliveries');
     this.attempts = table('webhook_delivery_attempts');
+    this.activeSubscriptionsStatement = preparedStatement(
+      `select subscription_id, client, url, event_types, secret_ciphertext, created_at from ${this.subscriptions} where client = $1 and deleted_at is null for share`,
+    );
   }
 
   /**
@@ -171,7 +176,7 @@ export class WebhooksRepository {
    * transaction waits for the delete and no longer sees the subscription.
    */
   async activeSubscriptionsOf(connection: PoolClient, client: string): Promise<SubscriptionRecord[]> {
-    const { rows } = await connection.query<SubscriptionRow>(`select * from ${this.subscriptions} where client = $1 and deleted_at is null for share`, [client]);
+    const { rows } = await connection.query<SubscriptionRow>({ ...this.activeSubscriptionsStatement, values: [client] });
     return rows.map(subscriptionOf);
   }
 
