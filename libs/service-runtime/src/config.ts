@@ -17,11 +17,11 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
 /**
  * A service's pool holds a connection for each consumer's chunk transaction (one per partition it
  * handles at once), each outbox relay's leader session and listener, and its queries. Payments
- * handles up to seven partitions at once and runs two relays and two schedulers.
+ * handles up to ten partitions at once and runs two relays and two schedulers.
  */
 export const DEFAULT_POOL_MAX: Readonly<Record<ServiceName, number>> = {
   gateway: 10,
-  payments: 14,
+  payments: 18,
   ledger: 10,
   risk: 10,
   analytics: 10,
