@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { createKafka, logicalTopic, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -20,11 +21,14 @@ export interface DeleteTopicsOptions {
 
 const MAX_PARTITIONS = 1_000;
 const LEADER_POLL_INTERVAL_MS = 100;
+const TOPIC_SETUP_RETRY_FIRST_MS = 200;
+const TOPIC_SETUP_RETRY_MAX_MS = 2_000;
 
 /**
  * Creates the topics that do not exist yet and waits until every partition of every listed topic
  * has a leader, so a producer or consumer started next does not race the controller. Idempotent:
- * safe to run at every start of every service, concurrently. Returns the topics it created.
+ * safe to run at every start of every service, concurrently. Returns the topics it created. A broker
+ * that fails to answer is tried again until timeoutMs, then the error names the brokers and the cause.
  */
 export async function ensureTopics(settings: KafkaSettings, topics: readonly string[], options: EnsureTopicsOptions = {}): Promise<string[]> {
   const partitions = options.partitions ?? 3;
@@ -39,6 +43,29 @@ export async function ensureTopics(settings: KafkaSettings, topics: readonly str
   const wanted = [...new Set(topics.map((topic) => physicalTopic(settings, topic)))];
   if (wanted.length === 0) return [];
   const logger = options.logger ?? silentLogger;
+  // A service starts while the broker may be restarting or electing leaders (kafkajs then fails in
+  // odd ways, even with a TypeError on an empty metadata answer): try again until timeoutMs.
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await createMissingTopics(settings, wanted, { partitions, replicationFactor, timeoutMs: Math.max(1, deadline - Date.now()), logger });
+    } catch (error) {
+      const retryInMs = Math.min(TOPIC_SETUP_RETRY_MAX_MS, TOPIC_SETUP_RETRY_FIRST_MS * 2 ** (attempt - 1));
+      if (Date.now() + retryInMs >= deadline) {
+        throw new Error(`ensureTopics: Kafka (${settings.brokers.join(', ')}) did not let the topics be set up within ${timeoutMs} ms, ${attempt} attempt(s); last error: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      logger.warn({ err: error, attempt, retryInMs }, 'Kafka topic setup failed; retrying');
+      await sleep(retryInMs);
+    }
+  }
+}
+
+async function createMissingTopics(
+  settings: KafkaSettings,
+  wanted: readonly string[],
+  options: { partitions: number; replicationFactor: number; timeoutMs: number; logger: Logger },
+): Promise<string[]> {
+  const { partitions, replicationFactor, timeoutMs, logger } = options;
   return withAdmin(settings, logger, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((topic) => !existing.has(topic));
