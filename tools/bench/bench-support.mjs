@@ -85,3 +85,28 @@ export function printTable(header, lines) {
   console.log(`|${widths.map((width, column) => (column === 0 ? ` ${'-'.repeat(width)} ` : ` ${'-'.repeat(width - 1)}: `)).join('|')}|`);
   for (const line of lines) console.log(format(line));
 }
+
+/**
+ * Deletes every topic and consumer group of a Kafka namespace (`<namespace>.`), so a benchmark
+ * leaves nothing on the shared broker: tens of MB of bench records slowed every later reader of
+ * all topics (the leak scan after the test suite). Best effort: a failure is reported, not thrown.
+ */
+export async function deleteNamespaceFromKafka(namespace) {
+  const { createKafka, kafkaSettingsFromEnv, silentLogger } = await import('@clearline/messaging');
+  const prefix = `${namespace}.`;
+  const admin = createKafka({ ...kafkaSettingsFromEnv('clearline-bench-cleanup'), logLevel: 'nothing' }, silentLogger).admin();
+  try {
+    await admin.connect();
+    const { groups } = await admin.listGroups();
+    const groupIds = groups.map((group) => group.groupId).filter((groupId) => groupId.startsWith(prefix));
+    if (groupIds.length > 0) await admin.deleteGroups(groupIds).catch(() => undefined);
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    return { topics: topics.length, groups: groupIds.length };
+  } catch (error) {
+    console.error(`could not delete Kafka namespace '${namespace}': ${error instanceof Error ? error.message : error}`);
+    return { topics: 0, groups: 0 };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freshDatabase, kafkaPid, median, percentile, printTable, round } from './bench-support.mjs';
+import { deleteNamespaceFromKafka, freshDatabase, kafkaPid, median, percentile, printTable, round } from './bench-support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATABASE = 'clearline_bench_e2e';
@@ -447,6 +447,8 @@ async function main() {
   } finally {
     await listener.disconnect().catch(() => undefined);
     await platform.stop();
+    const deleted = await deleteNamespaceFromKafka(NAMESPACE);
+    console.error(`bench:e2e: deleted ${deleted.topics} topics and ${deleted.groups} consumer groups of namespace '${NAMESPACE}'`);
   }
 }
 
