@@ -8,7 +8,7 @@
 import { assertValidEnvelope, type ContractEnvelope } from '@clearline/contracts';
 import { PostgresEventStore } from '@clearline/event-store';
 import { createPool, type Pool } from '@clearline/postgres';
-import { DEFAULT_SIMULATION, InMemoryFeatureStore, parseRuleSet, simulateTraffic, type RiskPayment } from '@clearline/risk-domain';
+import { DEFAULT_SIMULATION, InMemoryFeatureStore, parseRuleSet, SeededRandom, simulateTraffic, type RiskPayment } from '@clearline/risk-domain';
 import { readFileSync } from 'node:fs';
 import type { PoolClient } from 'pg';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +34,16 @@ afterAll(async () => {
   await redis.quit();
   await pool.end();
 });
+
+const simulatedPayment = simulateTraffic({ ...DEFAULT_SIMULATION, seed: 5, payers: 5, warmupDays: 1, labelledDays: 0 })[0]!.payment;
+
+/** A payment naming a payer and a merchant only (its velocity keys: the payer's and the merchant's), 10.00 EUR. */
+function onePayerPayment(name: string): RiskPayment {
+  return {
+    ...simulatedPayment, paymentId: randomUUID(), payerAccountId: `${name}-payer`, merchantId: `${name}-merchant`, deviceId: null, ipAddress: null,
+    cardFingerprint: null, currency: 'EUR', amountMinor: 1_000n,
+  };
+}
 
 describe('RedisFeatureStore', () => {
   it('given simulated traffic, then every payment gets the features the reference store computes', async () => {
@@ -116,6 +126,96 @@ describe('RedisFeatureStore', () => {
     for (let index = 0; index < 11; index += 1) features = await store.observe({ ...payment, paymentId: randomUUID(), amountMinor });
     expect(features?.velocity.payer?.['24h'].amountMinor).toBe(11n * amountMinor);
     expect(11n * amountMinor > 2n ** 53n).toBe(true);
+  });
+
+  it('keeps an entity\'s three windows in one hash with a TTL, and deletes a bucket when it falls two windows behind the latest', async () => {
+    const store = new RedisFeatureStore(redis, `${prefix}:layout`);
+    const reference = new InMemoryFeatureStore();
+    const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    const at = (offsetMs: number): RiskPayment => ({ ...onePayerPayment(`${prefix}-layout`), requestedAtMs: startMs + offsetMs });
+    const key = `${prefix}:layout:velocity:payer:${prefix}-layout-payer`;
+    const second = startMs / 1_000;
+    const minute = startMs / 60_000;
+    const hour = startMs / 3_600_000;
+    expect(await store.observe(at(0))).toEqual(reference.observe(at(0)));
+    const fields = await redis.hgetall(key);
+    for (const [name, bucket] of [['1m', second], ['1h', minute], ['24h', hour]] as const) {
+      expect(fields).toMatchObject({ [`${name}:L`]: String(bucket), [`${name}:T:c`]: '1', [`${name}:T:a:EUR`]: '1000', [`${name}:c:${bucket}`]: '1', [`${name}:a:EUR:${bucket}`]: '1000' });
+      // The map of the window's buckets (this one last), and of the window before it (empty).
+      expect(fields[`${name}:M`]).toMatch(/^0+1$/);
+      expect(fields[`${name}:P`]).toMatch(/^0+$/);
+    }
+    // One key per entity, not one per entity and window.
+    expect((await redis.keys(`${prefix}:layout:velocity:*`)).sort()).toEqual([`${prefix}:layout:velocity:merchant:${prefix}-layout-merchant`, key]);
+    expect(await redis.pttl(key)).toBeGreaterThan(47 * 3_600_000);
+    // Seconds 1 and 119: the map of the 1 m window (seconds 0..119) still holds second 0.
+    for (const offsetMs of [1_000, 119_000]) expect(await store.observe(at(offsetMs))).toEqual(reference.observe(at(offsetMs)));
+    expect(await redis.hexists(key, `1m:c:${second}`)).toBe(1);
+    // Second 120: second 0 falls off the map, its fields go; second 1 stays for late payments.
+    expect(await store.observe(at(120_000))).toEqual(reference.observe(at(120_000)));
+    expect(await redis.hmget(key, `1m:c:${second}`, `1m:a:EUR:${second}`, `1m:c:${second + 1}`)).toEqual([null, null, '1']);
+    // Second 600 moves the 1 m window past everything: only its own bucket is left; the 1 h window keeps minutes 0..10.
+    expect(await store.observe(at(600_000))).toEqual(reference.observe(at(600_000)));
+    const buckets = Object.keys(await redis.hgetall(key)).filter((field) => /:c:\d+$/.test(field)).sort();
+    expect(buckets).toEqual([`1h:c:${minute}`, `1h:c:${minute + 1}`, `1h:c:${minute + 2}`, `1h:c:${minute + 10}`, `1m:c:${second + 600}`, `24h:c:${hour}`].sort());
+  });
+
+  it('given payments more than two windows late, then they count with one another until a later payment drops them, as in the reference store', async () => {
+    const store = new RedisFeatureStore(redis, `${prefix}:orphans`);
+    const reference = new InMemoryFeatureStore();
+    const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    const key = `${prefix}:orphans:velocity:payer:${prefix}-orphans-payer`;
+    const observe = async (offsetMs: number, amountMinor: bigint) => {
+      const payment = { ...onePayerPayment(`${prefix}-orphans`), amountMinor, requestedAtMs: startMs + offsetMs };
+      const features = await store.observe(payment);
+      expect(features).toEqual(reference.observe(payment));
+      return [features.velocity.payer!['1m'].count, features.velocity.payer!['1m'].amountMinor];
+    };
+    expect(await observe(300_000, 1n)).toEqual([1, 1n]);
+    // Seconds 100 and 110: more than 120 s before second 300, before the 1 m map; kept aside, they see each other.
+    expect(await observe(100_000, 2n)).toEqual([1, 2n]);
+    expect(await observe(110_000, 4n)).toEqual([2, 6n]);
+    expect(await redis.hget(key, 'O')).toBe(`1m:${startMs / 1_000 + 100},1m:${startMs / 1_000 + 110}`);
+    // Second 301: both are two windows behind it and dropped, so a later late payment counts alone.
+    expect(await observe(301_000, 8n)).toEqual([2, 9n]);
+    expect(await redis.hmget(key, 'O', `1m:c:${startMs / 1_000 + 100}`, `1m:c:${startMs / 1_000 + 110}`)).toEqual([null, null, null]);
+    expect(await observe(105_000, 16n)).toEqual([1, 16n]);
+    // Late within the map, and within half a window (counted from the totals).
+    expect(await observe(250_000, 32n)).toEqual([1, 32n]);
+    expect(await observe(299_000, 64n)).toEqual([2, 96n]);
+  });
+
+  it('given payments in three currencies, in and out of order, after gaps and at the amount cap, then every payment gets the reference features', async () => {
+    const store = new RedisFeatureStore(redis, `${prefix}:currencies`);
+    const reference = new InMemoryFeatureStore();
+    const random = new SeededRandom(17);
+    const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+    let clockMs = startMs;
+    for (let index = 0; index < 600; index += 1) {
+      clockMs += Math.floor(random.next() * [400, 5_000, 90_000, 2_000_000][index % 4]!);
+      const late = random.next() < 0.15 ? Math.floor(random.next() * 200_000) : 0;
+      const payment: RiskPayment = {
+        ...onePayerPayment(`${prefix}-currencies`), paymentId: randomUUID(), payerAccountId: `${prefix}-payer-${index % 3}`,
+        currency: ['EUR', 'USD', 'GBP'][Math.floor(random.next() * 3)]!, requestedAtMs: clockMs - late,
+        amountMinor: random.next() < 0.1 ? 10n ** 15n + 7n : BigInt(1 + Math.floor(random.next() * 2_000_000_000)),
+      };
+      expect(await store.observe(payment)).toEqual(reference.observe(payment));
+    }
+  });
+
+  it('given a payment answered before the per-entity layout (its first answer stored as JSON), then a redelivery gets that answer', async () => {
+    const store = new RedisFeatureStore(redis, `${prefix}:legacy`);
+    const payment = { ...onePayerPayment(`${prefix}-legacy`), cardFingerprint: 'card-1', deviceId: 'device-1', ipAddress: null };
+    // Payer, card, device, no IP, merchant (per window: count, amount as halves); cards per device, none per IP; first seen; device known; history.
+    const windows = ['2', '1', '000000005', '2', '1', '000000005', '2', '1', '000000005'];
+    const stored = ['new', '1', ...windows, '1', ...windows, '1', ...windows, '0', '1', ...windows,
+      '1', '1', '3', '0', '0', '0', String(payment.requestedAtMs - 60_000), '0', '700', '900'];
+    await redis.set(`${prefix}:legacy:seen:${payment.paymentId}`, JSON.stringify(stored));
+    const features = await store.observe(payment);
+    expect(features.velocity.payer?.['1h']).toEqual({ count: 2, amountMinor: 1_000_000_005n });
+    expect(features.velocity.ip).toBeNull();
+    expect(features.distinctCardsPerDevice).toEqual({ last1h: 1, last24h: 3 });
+    expect(features).toMatchObject({ accountAgeMs: 60_000, firstUseOfDevice: false, payerHistory: { previousCount: 2, meanMinor: 800n } });
   });
 });
 
