@@ -7,12 +7,6 @@ import { SETTLEMENT_MESSAGE_TYPES, SettlementHandler } from './settlement-handle
 import { merchantOfSettlementStream, SETTLEMENT_CATEGORY } from './settlement-naming.js';
 
 /**
- * Three consumer groups: channel commands, the risk and ledger events the payment process waits for
- * (kept apart so a burst of new payments never queues behind the answers that finish old ones), and
- * settlement, which counts payments' own PaymentCaptured / PaymentRefunded into batches. Two relays:
- * payment streams keyed by stream, settlement batch streams keyed by merchant (ordered per merchant).
- */
-/**
  * Channel commands, and the answers that move payments on (risk's, the ledger's), are handled from
  * several partitions at once, each in its own chunk transaction (the pool has room: DEFAULT_POOL_MAX).
  * A message is a handful of round trips to PostgreSQL, so a partition at a time is latency-bound, not
@@ -26,6 +20,12 @@ import { merchantOfSettlementStream, SETTLEMENT_CATEGORY } from './settlement-na
 const COMMAND_PARTITIONS_IN_PARALLEL = 3;
 const ANSWER_PARTITIONS_IN_PARALLEL = 6;
 
+/**
+ * Three consumer groups: channel commands, the risk and ledger events the payment process waits for
+ * (kept apart so a burst of new payments never queues behind the answers that finish old ones), and
+ * settlement, which counts payments' own PaymentCaptured / PaymentRefunded into batches. Two relays:
+ * payment streams keyed by stream, settlement batch streams keyed by merchant (ordered per merchant).
+ */
 @Injectable()
 export class PaymentsWorker extends ServiceWorker {
   constructor(processor: PaymentProcessor, settlement: SettlementHandler, messaging: MessagingFactory) {

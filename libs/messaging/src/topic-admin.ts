@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { retryDelayMs, type Backoff } from '@clearline/retry';
 import type { Admin } from 'kafkajs';
 import { createKafka, logicalTopic, physicalTopic, type KafkaSettings } from './kafka-settings.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -21,8 +22,7 @@ export interface DeleteTopicsOptions {
 
 const MAX_PARTITIONS = 1_000;
 const LEADER_POLL_INTERVAL_MS = 100;
-const TOPIC_SETUP_RETRY_FIRST_MS = 200;
-const TOPIC_SETUP_RETRY_MAX_MS = 2_000;
+const TOPIC_SETUP_BACKOFF: Backoff = { initialMs: 200, maxMs: 2_000 };
 
 /**
  * Creates the topics that do not exist yet and waits until every partition of every listed topic
@@ -50,7 +50,7 @@ export async function ensureTopics(settings: KafkaSettings, topics: readonly str
     try {
       return await createMissingTopics(settings, wanted, { partitions, replicationFactor, timeoutMs: Math.max(1, deadline - Date.now()), logger });
     } catch (error) {
-      const retryInMs = Math.min(TOPIC_SETUP_RETRY_MAX_MS, TOPIC_SETUP_RETRY_FIRST_MS * 2 ** (attempt - 1));
+      const retryInMs = retryDelayMs(attempt, TOPIC_SETUP_BACKOFF);
       if (Date.now() + retryInMs >= deadline) {
         throw new Error(`ensureTopics: Kafka (${settings.brokers.join(', ')}) did not let the topics be set up within ${timeoutMs} ms, ${attempt} attempt(s); last error: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
