@@ -4,7 +4,8 @@ import type {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { arrayLiteral, columnArrays, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { arrayLiteral, columnArrays, insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
  * Read model 'ledger' (read-model-catalog.ts): projects the ledger's account and transfer streams
@@ -21,8 +22,7 @@ export type LedgerTables = Record<(typeof LEDGER_TABLES)[number], string>;
 export const LEDGER_CATEGORIES = ['account', 'transfer'];
 
 export async function projectLedger(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
-  await projectAccounts(events.filter((event) => event.category === 'account'), client, tables);
-  await projectTransfers(events.filter((event) => event.category === 'transfer'), client, tables);
+  await projectWithFold(new LedgerFold(), events, client, tables);
 }
 
 /** How one account event moves posted and pending: each by the amount times its sign. */
@@ -81,37 +81,79 @@ const ENTRY_COLUMNS: ColumnSpec[] = [
 ];
 
 /**
- * Folds a batch of account events over the accounts' stored rows, then writes the changed balances
- * and the new entries with one statement each. An account's last_position is the guard: an event at
- * or before it was applied already (events of a stream come in $all order), so it changes nothing.
+ * Folds account and transfer events. An account's last_position is the guard: an event at or before
+ * it was applied already (events of a stream come in $all order), so it changes nothing. Transfer
+ * outcomes are inserted if their id is new (the first outcome owns the id: the ledger never appends
+ * a second, and a replay of the first is absorbed by the conflict); reversals are added in one
+ * `update` after them, each counted when it is after the row's last_position, which, as a stream's
+ * positions increase, is the same test the events would meet one at a time.
  */
-async function projectAccounts(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
-  if (events.length === 0) return;
-  const accountIdOf = (event: RecordedEvent): string => event.streamId.slice('account-'.length);
-  const { rows } = await client.query<AccountRow>(
-    `select ${ACCOUNT_COLUMNS.map((column) => column.name).join(', ')} from ${tables.account_balances} where account_id = any($1::text[])`,
-    [[...new Set(events.map(accountIdOf))]],
-  );
-  const accounts = new Map(rows.map((row) => [row.account_id, row]));
-  const changed = new Set<string>();
-  const entries: unknown[][] = [];
-  for (const event of events) {
+export class LedgerFold implements ReadModelFold<keyof LedgerTables> {
+  private readonly accounts = new Map<string, AccountRow>();
+  private readonly changedAccounts = new Set<string>();
+  private readonly entries: unknown[][] = [];
+  private readonly transferOutcomes = new Map<string, unknown[]>();
+  private readonly reversals: { transferId: string[]; amountMinor: string[]; position: string[] } = { transferId: [], amountMinor: [], position: [] };
+
+  get heldRows(): number {
+    return this.accounts.size + this.entries.length + this.transferOutcomes.size + this.reversals.transferId.length;
+  }
+
+  /** Loads the balances of the accounts `events` move that the fold does not hold. */
+  async load(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
+    const missing = new Set<string>();
+    for (const event of events) {
+      if (event.category !== 'account') continue;
+      const accountId = accountIdOf(event);
+      if (!this.accounts.has(accountId)) missing.add(accountId);
+    }
+    if (missing.size === 0) return;
+    const { rows } = await client.query<AccountRow>(
+      `select ${ACCOUNT_COLUMNS.map((column) => column.name).join(', ')} from ${tables.account_balances} where account_id = any($1::text[])`,
+      [[...missing]],
+    );
+    for (const row of rows) this.accounts.set(row.account_id, row);
+  }
+
+  apply(event: RecordedEvent): void {
+    if (event.category === 'account') this.applyAccountEvent(event);
+    else if (event.category === 'transfer') this.applyTransferEvent(event);
+  }
+
+  async write(client: PoolClient, tables: LedgerTables, mode: WriteMode): Promise<void> {
+    // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
+    const balances = [...this.changedAccounts].sort().map((accountId) => {
+      const account = this.accounts.get(accountId) as AccountRow;
+      return ACCOUNT_COLUMNS.map((column) => account[column.name as keyof AccountRow]);
+    });
+    const transfers = [...this.transferOutcomes.keys()].sort().map((transferId) => this.transferOutcomes.get(transferId) as unknown[]);
+    if (mode === 'insert') {
+      await insertRows(client, tables.account_balances, ACCOUNT_COLUMNS, balances);
+      await insertRows(client, tables.account_entries, ENTRY_COLUMNS, this.entries);
+    } else {
+      await upsertRows(client, tables.account_balances, ['account_id'], ACCOUNT_COLUMNS, balances);
+      await upsertRows(client, tables.account_entries, ['account_id', 'stream_version'], ENTRY_COLUMNS, this.entries);
+    }
+    await writeTransfers(client, tables, transfers, this.reversals, mode);
+  }
+
+  private applyAccountEvent(event: RecordedEvent): void {
     const accountId = accountIdOf(event);
     const position = event.globalPosition;
     if (event.type === 'AccountOpened') {
-      if (accounts.has(accountId)) continue;
+      if (this.accounts.has(accountId)) return;
       const data = event.data as OpenAccountData;
-      accounts.set(accountId, {
+      this.accounts.set(accountId, {
         account_id: accountId, owner_id: data.ownerId, kind: data.kind, currency: data.currency, posted_minor: '0', pending_minor: '0',
         opened_at: event.recordedAt, updated_at: event.recordedAt, status: 'open', opened_position: position.toString(), visible_at: event.recordedAt,
         last_position: position.toString(),
       });
-      changed.add(accountId);
-      continue;
+      this.changedAccounts.add(accountId);
+      return;
     }
-    const account = accounts.get(accountId);
+    const account = this.accounts.get(accountId);
     // AccountOpened is each account stream's first event: without it there is no balance to move.
-    if (account === undefined || position <= BigInt(account.last_position)) continue;
+    if (account === undefined || position <= BigInt(account.last_position)) return;
     const effect = BALANCE_EFFECTS[event.type];
     if (effect !== undefined) {
       const data = event.data as { amountMinor: string; transferId?: string; holdId?: string };
@@ -124,29 +166,45 @@ async function projectAccounts(events: readonly RecordedEvent[], client: PoolCli
         posted_minor: (BigInt(account.posted_minor) + postedChange).toString(), pending_minor: (BigInt(account.pending_minor) + pendingChange).toString(),
         visible_at: visibleAt, updated_at: event.recordedAt, last_position: position.toString(),
       });
-      entries.push([
+      this.entries.push([
         accountId, position.toString(), event.streamVersion.toString(), event.recordedAt, visibleAt, event.type,
         effect.reference === 'transfer' ? (data.transferId ?? null) : null, effect.reference === 'hold' ? (data.holdId ?? null) : null,
         postedChange.toString(), pendingChange.toString(), account.posted_minor, account.pending_minor, correlationIdOf(event),
       ]);
-      changed.add(accountId);
-      continue;
+      this.changedAccounts.add(accountId);
+      return;
     }
     const statusChange = ACCOUNT_STATUS_AFTER[event.type];
     // The same transitions evolveAccount makes: a freeze of a closed account changes nothing.
     if (statusChange !== undefined && statusChange.from.includes(account.status)) {
       Object.assign(account, { status: statusChange.status, last_position: position.toString() });
-      changed.add(accountId);
+      this.changedAccounts.add(accountId);
     }
     // AccountModified, balance monitors and threshold crossings change no balance and no status.
   }
-  // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
-  const balances = [...changed].sort().map((accountId) => {
-    const account = accounts.get(accountId) as AccountRow;
-    return ACCOUNT_COLUMNS.map((column) => account[column.name as keyof AccountRow]);
-  });
-  await upsertRows(client, tables.account_balances, ['account_id'], ACCOUNT_COLUMNS, balances);
-  await upsertRows(client, tables.account_entries, ['account_id', 'stream_version'], ENTRY_COLUMNS, entries);
+
+  private applyTransferEvent(event: RecordedEvent): void {
+    const transferId = event.streamId.slice('transfer-'.length);
+    const position = event.globalPosition.toString();
+    if (event.type === 'TransferReversalApplied') {
+      this.reversals.transferId.push(transferId);
+      this.reversals.amountMinor.push((event.data as { amountMinor: string }).amountMinor);
+      this.reversals.position.push(position);
+      return;
+    }
+    const row = transferRowOf(event);
+    if (row === undefined || this.transferOutcomes.has(transferId)) return;
+    this.transferOutcomes.set(transferId, [
+      transferId, row.outcome, row.status, row.reasonCode ?? null, row.debitAccountId ?? null, row.creditAccountId ?? null,
+      row.amount?.amountMinor ?? null, row.amount?.currency ?? null, row.targetAmount?.amountMinor ?? null, row.targetAmount?.currency ?? null,
+      row.originalTransferId ?? null, row.legTransferIds === undefined ? null : arrayLiteral(row.legTransferIds), correlationIdOf(event), position,
+      event.recordedAt, position,
+    ]);
+  }
+}
+
+function accountIdOf(event: RecordedEvent): string {
+  return event.streamId.slice('account-'.length);
 }
 
 /** The correlation id the event's metadata carries (every ledger event has one; older or foreign ones may not). */
@@ -217,42 +275,18 @@ const TRANSFER_COLUMNS: ColumnSpec[] = [
   { name: 'recorded_at', arrayType: 'timestamptz[]' }, { name: 'last_position', arrayType: 'bigint[]' },
 ];
 
-/**
- * The transfer-<id> streams of a batch in two statements: the outcomes, then the reversals applied.
- * The first outcome owns the id (the ledger never appends a second, and a replay of the first is
- * absorbed by the conflict); a reversal counts when it is after the row's last_position, which, as a
- * stream's positions increase, is the same test the events would meet one at a time.
- */
-export async function projectTransfers(events: readonly RecordedEvent[], client: PoolClient, tables: LedgerTables): Promise<void> {
-  const outcomes = new Map<string, unknown[]>();
-  const reversals: { transferId: string[]; amountMinor: string[]; position: string[] } = { transferId: [], amountMinor: [], position: [] };
-  for (const event of events) {
-    const transferId = event.streamId.slice('transfer-'.length);
-    const position = event.globalPosition.toString();
-    if (event.type === 'TransferReversalApplied') {
-      reversals.transferId.push(transferId);
-      reversals.amountMinor.push((event.data as { amountMinor: string }).amountMinor);
-      reversals.position.push(position);
-      continue;
-    }
-    const row = transferRowOf(event);
-    if (row === undefined || outcomes.has(transferId)) continue;
-    outcomes.set(transferId, [
-      transferId, row.outcome, row.status, row.reasonCode ?? null, row.debitAccountId ?? null, row.creditAccountId ?? null,
-      row.amount?.amountMinor ?? null, row.amount?.currency ?? null, row.targetAmount?.amountMinor ?? null, row.targetAmount?.currency ?? null,
-      row.originalTransferId ?? null, row.legTransferIds === undefined ? null : arrayLiteral(row.legTransferIds), correlationIdOf(event), position,
-      event.recordedAt, position,
-    ]);
-  }
-  if (outcomes.size > 0) {
+/** The transfer outcomes (sorted by id), then the reversals applied to the stored rows. */
+async function writeTransfers(
+  client: PoolClient, tables: LedgerTables, outcomes: readonly unknown[][], reversals: { transferId: string[]; amountMinor: string[]; position: string[] }, mode: WriteMode,
+): Promise<void> {
+  if (outcomes.length > 0) {
     const names = TRANSFER_COLUMNS.map((column) => column.name);
     const parameters = TRANSFER_COLUMNS.map((column, index) => `$${index + 1}::${column.arrayType}`);
     await client.query(
       `insert into ${tables.transfers} (${names.join(', ')})
        select ${names.map((name) => (name === 'leg_transfer_ids' ? `${name}::text[]` : name)).join(', ')} from unnest(${parameters.join(', ')}) as row(${names.join(', ')})
-       on conflict (transfer_id) do nothing`,
-      // Sorted by key, so concurrent writers lock rows in one order.
-      columnArrays(TRANSFER_COLUMNS, [...outcomes.keys()].sort().map((transferId) => outcomes.get(transferId) as unknown[])),
+       ${mode === 'merge' ? 'on conflict (transfer_id) do nothing' : ''}`,
+      columnArrays(TRANSFER_COLUMNS, outcomes),
     );
   }
   if (reversals.transferId.length === 0) return;

@@ -1,7 +1,8 @@
 import type { PaymentDeclinedData, PaymentRequestedData, RiskAssessedData } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { addToCounters, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { addToCounters, insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
  * Read model 'payment-flow': P(t) / R(t) per bucket, decline reasons, the risk score distribution
@@ -45,14 +46,69 @@ interface FlowCounters {
 /** The payment events this read model folds; the rest of the payment stream changes none of its rows. */
 const PAYMENT_EVENT_TYPES = new Set(['PaymentRequested', 'PaymentInReview', 'PaymentAuthorized', 'PaymentCaptured', 'PaymentDeclined', 'PaymentFailed']);
 
-class PaymentFlowFold {
-  readonly outcomes = new Map<string, PaymentOutcome>();
-  readonly changed = new Set<string>();
-  readonly flow = new Map<string, { key: [Granularity, Date, string, string, string]; counters: FlowCounters }>();
-  readonly declines = new Map<string, { key: [string, string, string, string, string, string]; declines: number }>();
-  readonly scores = new Map<string, { key: [string, string, number]; assessments: number }>();
+export class PaymentFlowFold implements ReadModelFold<PaymentFlowTable> {
+  private readonly outcomes = new Map<string, PaymentOutcome>();
+  private readonly changed = new Set<string>();
+  /** Counters are what the fold's events add, whatever the tables already hold. */
+  private readonly flow = new Map<string, { key: [Granularity, Date, string, string, string]; counters: FlowCounters }>();
+  private readonly declines = new Map<string, { key: [string, string, string, string, string, string]; declines: number }>();
+  private readonly scores = new Map<string, { key: [string, string, number]; assessments: number }>();
+
+  get heldRows(): number {
+    return this.outcomes.size + this.flow.size + this.declines.size + this.scores.size;
+  }
+
+  /** Loads the rows of payments `events` continue whose PaymentRequested the fold has not seen. */
+  async load(events: readonly RecordedEvent[], client: PoolClient, tables: Record<PaymentFlowTable, string>): Promise<void> {
+    const requestedHere = new Set<string>();
+    const missing = new Set<string>();
+    for (const event of events) {
+      if (event.category !== 'payment' || !PAYMENT_EVENT_TYPES.has(event.type)) continue;
+      const paymentId = (event.data as { paymentId: string }).paymentId;
+      if (event.type === 'PaymentRequested') requestedHere.add(paymentId);
+      else if (!requestedHere.has(paymentId) && !this.outcomes.has(paymentId)) missing.add(paymentId);
+    }
+    if (missing.size === 0) return;
+    const { rows } = await client.query(
+      `select payment_id, channel, merchant_id, currency, capture_mode, amount_minor, requested_at, reviewed, outcome, result_at, completed_at, latency_ms
+       from ${tables.payment_outcomes} where payment_id = any($1::uuid[])`,
+      [[...missing]],
+    );
+    for (const row of rows) {
+      this.outcomes.set(row.payment_id, {
+        paymentId: row.payment_id, channel: row.channel, merchantId: row.merchant_id, currency: row.currency, captureMode: row.capture_mode,
+        amountMinor: row.amount_minor, requestedAt: row.requested_at, reviewed: row.reviewed, outcome: row.outcome, resultAt: row.result_at,
+        completedAt: row.completed_at, latencyMs: row.latency_ms,
+      });
+    }
+  }
+
+  async write(client: PoolClient, tables: Record<PaymentFlowTable, string>, mode: WriteMode): Promise<void> {
+    const outcomes = [...this.changed].map((paymentId) => {
+      const row = this.outcomes.get(paymentId) as PaymentOutcome;
+      return [row.paymentId, row.channel, row.merchantId, row.currency, row.captureMode, row.amountMinor, row.requestedAt, row.reviewed, row.outcome, row.resultAt, row.completedAt, row.latencyMs];
+    });
+    const flow = [...this.flow.values()].map(({ key, counters }) => [
+      ...key, counters.requests, counters.requestedMinor.toString(), counters.approved, counters.approvedMinor.toString(), counters.declined, counters.failed, counters.inReview,
+    ]);
+    const declines = [...this.declines.values()].map(({ key, declines }) => [...key, declines]);
+    const scores = [...this.scores.values()].map(({ key, assessments }) => [...key, assessments]);
+    if (mode === 'insert') {
+      await insertRows(client, tables.payment_outcomes, OUTCOME_COLUMNS, outcomes);
+      await insertRows(client, tables.payment_flow, FLOW_COLUMNS, flow);
+      await insertRows(client, tables.decline_reasons, DECLINE_COLUMNS, declines);
+      await insertRows(client, tables.risk_score_distribution, SCORE_COLUMNS, scores);
+      return;
+    }
+    // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
+    await upsertRows(client, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, sortedByFirstColumns(outcomes, 1));
+    await addToCounters(client, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, sortedByFirstColumns(flow, 5));
+    await addToCounters(client, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, sortedByFirstColumns(declines, 6));
+    await addToCounters(client, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, sortedByFirstColumns(scores, 3));
+  }
 
   apply(event: RecordedEvent): void {
+    if (event.type !== 'RiskAssessed' && (event.category !== 'payment' || !PAYMENT_EVENT_TYPES.has(event.type))) return;
     if (event.type === 'RiskAssessed') return this.riskAssessed(event.data as RiskAssessedData, event.recordedAt);
     const paymentId = (event.data as { paymentId: string }).paymentId;
     if (event.type === 'PaymentRequested') return this.requested(event.data as PaymentRequestedData, event.recordedAt);
@@ -180,51 +236,8 @@ const SCORE_COLUMNS: ColumnSpec[] = [
   { name: 'day', arrayType: 'date[]' }, { name: 'decision', arrayType: 'text[]' }, { name: 'score', arrayType: 'smallint[]' }, { name: 'assessments', arrayType: 'bigint[]' },
 ];
 
-/** Loads the rows of payments this batch continues (their PaymentRequested came in an earlier batch). */
-async function loadOutcomes(client: PoolClient, table: string, events: readonly RecordedEvent[], fold: PaymentFlowFold): Promise<void> {
-  const requestedHere = new Set<string>();
-  const missing = new Set<string>();
-  for (const event of events) {
-    if (event.category !== 'payment' || !PAYMENT_EVENT_TYPES.has(event.type)) continue;
-    const paymentId = (event.data as { paymentId: string }).paymentId;
-    if (event.type === 'PaymentRequested') requestedHere.add(paymentId);
-    else if (!requestedHere.has(paymentId)) missing.add(paymentId);
-  }
-  if (missing.size === 0) return;
-  const { rows } = await client.query(
-    `select payment_id, channel, merchant_id, currency, capture_mode, amount_minor, requested_at, reviewed, outcome, result_at, completed_at, latency_ms
-     from ${table} where payment_id = any($1::uuid[])`,
-    [[...missing]],
-  );
-  for (const row of rows) {
-    fold.outcomes.set(row.payment_id, {
-      paymentId: row.payment_id, channel: row.channel, merchantId: row.merchant_id, currency: row.currency, captureMode: row.capture_mode,
-      amountMinor: row.amount_minor, requestedAt: row.requested_at, reviewed: row.reviewed, outcome: row.outcome, resultAt: row.result_at,
-      completedAt: row.completed_at, latencyMs: row.latency_ms,
-    });
-  }
-}
-
 export async function projectPaymentFlow(events: readonly RecordedEvent[], client: PoolClient, tables: Record<PaymentFlowTable, string>): Promise<void> {
-  const fold = new PaymentFlowFold();
-  await loadOutcomes(client, tables.payment_outcomes, events, fold);
-  for (const event of events) {
-    if (event.type === 'RiskAssessed' || (event.category === 'payment' && PAYMENT_EVENT_TYPES.has(event.type))) fold.apply(event);
-  }
-  const outcomes = [...fold.changed].map((paymentId) => {
-    const row = fold.outcomes.get(paymentId) as PaymentOutcome;
-    return [row.paymentId, row.channel, row.merchantId, row.currency, row.captureMode, row.amountMinor, row.requestedAt, row.reviewed, row.outcome, row.resultAt, row.completedAt, row.latencyMs];
-  });
-  const flow = [...fold.flow.values()].map(({ key, counters }) => [
-    ...key, counters.requests, counters.requestedMinor.toString(), counters.approved, counters.approvedMinor.toString(), counters.declined, counters.failed, counters.inReview,
-  ]);
-  const declines = [...fold.declines.values()].map(({ key, declines }) => [...key, declines]);
-  const scores = [...fold.scores.values()].map(({ key, assessments }) => [...key, assessments]);
-  // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
-  await upsertRows(client, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, sortedByFirstColumns(outcomes, 1));
-  await addToCounters(client, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, sortedByFirstColumns(flow, 5));
-  await addToCounters(client, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, sortedByFirstColumns(declines, 6));
-  await addToCounters(client, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, sortedByFirstColumns(scores, 3));
+  await projectWithFold(new PaymentFlowFold(), events, client, tables);
 }
 
 /** The rows ordered by their first `count` columns, each compared as text (its key computed once per row). */

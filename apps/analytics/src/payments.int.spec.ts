@@ -41,8 +41,8 @@ async function append(streamId: string, [type, data, schemaVersion = 1]: Step): 
   const deadline = Date.now() + 10_000;
   while (projectedUpTo.globalPosition < appendedAt) {
     if (Date.now() > deadline) throw new Error(`event ${appendedAt} did not become readable within 10 s`);
-    // Small batches (of 2), as a live projection under load would see them.
-    projectedUpTo = await replay({ pool, store, targets: [{ model, tables }], after: projectedUpTo, batchSize: 2 });
+    // Small batches (pages of 2, each written before the next is read), as a live projection under load would see them.
+    projectedUpTo = await replay({ pool, store, targets: [{ model, tables }], after: projectedUpTo, pageSize: 2, maxHeldRows: 1 });
   }
 }
 
@@ -295,7 +295,7 @@ describe('read model payments', () => {
   it('a replay of everything in one batch writes the same bytes as the step-by-step projection', async () => {
     const live = await tableDigests(pool, tables);
     expect(live['payments']).not.toMatch(/^0:/);
-    await rebuildReadModels({ pool, store, models: [model], schema: READ_MODEL_SCHEMA, batchSize: 10_000, swap: false });
+    await rebuildReadModels({ pool, store, models: [model], schema: READ_MODEL_SCHEMA, pageSize: 10_000, swap: false });
     expect(await tableDigests(pool, tableNames(model, READ_MODEL_SCHEMA, SHADOW_SUFFIX))).toEqual(live);
     // Every status of the lifecycle that these paths reach is there, and none other.
     const { rows } = await pool.query<{ status: string }>(`select distinct status from ${tables.payments} order by 1`);

@@ -6,7 +6,8 @@ import {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { upsertRows, type ColumnSpec } from './bulk-write.js';
+import { insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
  * Read model 'payments' (migration 0004): one row per payment following its whole lifecycle. The
@@ -81,11 +82,54 @@ function aggregateStatus(row: PaymentRow): string {
   return row.status === 'settled' ? 'captured' : (row.status as string);
 }
 
-class PaymentsFold {
-  readonly payments = new Map<string, PaymentRow>();
-  readonly assessments = new Map<string, RiskAssessment>();
-  readonly changedPayments = new Set<string>();
-  readonly newAssessments = new Set<string>();
+export class PaymentsFold implements ReadModelFold<PaymentsTable> {
+  private readonly payments = new Map<string, PaymentRow>();
+  private readonly assessments = new Map<string, RiskAssessment>();
+  private readonly changedPayments = new Set<string>();
+  private readonly newAssessments = new Set<string>();
+
+  get heldRows(): number {
+    return this.payments.size + this.assessments.size;
+  }
+
+  /** Loads the rows and assessments of the payments `events` continue that the fold does not hold. */
+  async load(events: readonly RecordedEvent[], client: PoolClient, tables: Record<PaymentsTable, string>): Promise<void> {
+    const paymentIds = new Set<string>();
+    for (const event of events) {
+      if (event.category === 'settlement' && event.type !== 'PaymentSettled') continue;
+      const paymentId = (event.data as { paymentId?: unknown }).paymentId;
+      if (typeof paymentId === 'string') paymentIds.add(paymentId);
+    }
+    const rowIds = [...paymentIds].filter((paymentId) => !this.payments.has(paymentId));
+    if (rowIds.length > 0) {
+      const payments = await client.query(`select ${PAYMENT_COLUMNS.map(([name]) => name).join(', ')} from ${tables.payments} where payment_id = any($1::uuid[])`, [rowIds]);
+      for (const row of payments.rows) this.payments.set(row.payment_id, row as PaymentRow);
+    }
+    const assessmentIds = [...paymentIds].filter((paymentId) => !this.assessments.has(paymentId));
+    if (assessmentIds.length > 0) {
+      const assessments = await client.query<RiskAssessment>(`select payment_id, score, decision, reasons, assessed_at from ${tables.risk_assessments} where payment_id = any($1::uuid[])`, [assessmentIds]);
+      for (const row of assessments.rows) this.assessments.set(row.payment_id, row);
+    }
+  }
+
+  async write(client: PoolClient, tables: Record<PaymentsTable, string>, mode: WriteMode): Promise<void> {
+    // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
+    const payments = [...this.changedPayments].sort().map((paymentId) => {
+      const row = this.payments.get(paymentId) as PaymentRow;
+      return PAYMENT_COLUMNS.map(([name]) => (name === 'risk_reasons' ? jsonText(row[name]) : row[name]));
+    });
+    const assessments = [...this.newAssessments].sort().map((paymentId) => {
+      const row = this.assessments.get(paymentId) as RiskAssessment;
+      return [row.payment_id, row.score, row.decision, jsonText(row.reasons), row.assessed_at];
+    });
+    if (mode === 'insert') {
+      await insertRows(client, tables.risk_assessments, RISK_COLUMN_SPECS, assessments);
+      await insertRows(client, tables.payments, PAYMENT_COLUMN_SPECS, payments);
+      return;
+    }
+    await upsertRows(client, tables.risk_assessments, ['payment_id'], RISK_COLUMN_SPECS, assessments);
+    await upsertRows(client, tables.payments, ['payment_id'], PAYMENT_COLUMN_SPECS, payments);
+  }
 
   apply(event: RecordedEvent): void {
     if (event.type === 'RiskAssessed') return this.riskAssessed(event.data as RiskAssessedData, event.recordedAt);
@@ -250,37 +294,8 @@ class PaymentsFold {
   }
 }
 
-/** Loads the rows and assessments of the payments this batch continues. */
-async function load(client: PoolClient, tables: Record<PaymentsTable, string>, events: readonly RecordedEvent[], fold: PaymentsFold): Promise<void> {
-  const paymentIds = new Set<string>();
-  for (const event of events) {
-    if (event.category === 'settlement' && event.type !== 'PaymentSettled') continue;
-    const paymentId = (event.data as { paymentId?: unknown }).paymentId;
-    if (typeof paymentId === 'string') paymentIds.add(paymentId);
-  }
-  if (paymentIds.size === 0) return;
-  const ids = [...paymentIds];
-  const payments = await client.query(`select ${PAYMENT_COLUMNS.map(([name]) => name).join(', ')} from ${tables.payments} where payment_id = any($1::uuid[])`, [ids]);
-  for (const row of payments.rows) fold.payments.set(row.payment_id, row as PaymentRow);
-  const assessments = await client.query<RiskAssessment>(`select payment_id, score, decision, reasons, assessed_at from ${tables.risk_assessments} where payment_id = any($1::uuid[])`, [ids]);
-  for (const row of assessments.rows) fold.assessments.set(row.payment_id, row);
-}
-
 export async function projectPayments(events: readonly RecordedEvent[], client: PoolClient, tables: Record<PaymentsTable, string>): Promise<void> {
-  const fold = new PaymentsFold();
-  await load(client, tables, events, fold);
-  for (const event of events) fold.apply(event);
-  // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
-  const payments = [...fold.changedPayments].sort().map((paymentId) => {
-    const row = fold.payments.get(paymentId) as PaymentRow;
-    return PAYMENT_COLUMNS.map(([name]) => (name === 'risk_reasons' ? jsonText(row[name]) : row[name]));
-  });
-  const assessments = [...fold.newAssessments].sort().map((paymentId) => {
-    const row = fold.assessments.get(paymentId) as RiskAssessment;
-    return [row.payment_id, row.score, row.decision, jsonText(row.reasons), row.assessed_at];
-  });
-  await upsertRows(client, tables.risk_assessments, ['payment_id'], RISK_COLUMN_SPECS, assessments);
-  await upsertRows(client, tables.payments, ['payment_id'], PAYMENT_COLUMN_SPECS, payments);
+  await projectWithFold(new PaymentsFold(), events, client, tables);
 }
 
 function jsonText(value: unknown): string | null {

@@ -1,14 +1,15 @@
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { LEDGER_CATEGORIES, LEDGER_TABLES, projectLedger } from './ledger-projection.js';
-import { PAYMENT_FLOW_TABLES, projectPaymentFlow } from './payment-flow.projection.js';
-import { PAYMENTS_CATEGORIES, PAYMENTS_TABLES, projectPayments } from './payments.projection.js';
-import { projectSettlementBatches, SETTLEMENT_BATCH_TABLES } from './settlement-batches.projection.js';
+import { LEDGER_CATEGORIES, LEDGER_TABLES, LedgerFold } from './ledger-projection.js';
+import { PAYMENT_FLOW_TABLES, PaymentFlowFold } from './payment-flow.projection.js';
+import { PAYMENTS_CATEGORIES, PAYMENTS_TABLES, PaymentsFold } from './payments.projection.js';
+import { projectWithFold, type ReadModelFold } from './read-model-fold.js';
+import { SETTLEMENT_BATCH_TABLES, SettlementBatchesFold } from './settlement-batches.projection.js';
 
 /**
  * The read models that are rebuilt and backfilled one at a time. Each has its own catch-up
- * subscription (its own checkpoint), its own tables and a batch projection that writes into
- * whichever copy of those tables it is given: the live ones (analytics.<table>) or a rebuild's
+ * subscription (its own checkpoint), its own tables and a fold (read-model-fold.ts) that writes
+ * into whichever copy of those tables it is given: the live ones (analytics.<table>) or a rebuild's
  * shadow copies. A new read model is one more entry here plus its migration; `npm run
  * analytics:rebuild <name>` then backfills it from all of history (docs/analytics.md).
  *
@@ -22,39 +23,24 @@ export interface ReadModel {
   categories: string[];
   /** Its tables, unqualified (they live in the schema given to `apply`). */
   tables: readonly string[];
+  /** An empty fold of its rows (a rebuild keeps one across many pages of events). */
+  newFold: () => ReadModelFold;
   /** Projects a batch of events in $all order; `tables` maps each table to the qualified name to write. */
   apply: (events: readonly RecordedEvent[], client: PoolClient, tables: Record<string, string>) => Promise<void>;
 }
 
+function readModel(definition: Omit<ReadModel, 'apply'>): ReadModel {
+  return { ...definition, apply: (events, client, tables) => projectWithFold(definition.newFold(), events, client, tables) };
+}
+
 export const READ_MODELS: readonly ReadModel[] = [
-  {
-    name: 'payments',
-    subscriptionId: 'analytics:payments:v1',
-    categories: PAYMENTS_CATEGORIES,
-    tables: PAYMENTS_TABLES,
-    apply: (events, client, tables) => projectPayments(events, client, tables as Record<(typeof PAYMENTS_TABLES)[number], string>),
-  },
-  {
-    name: 'ledger',
-    subscriptionId: 'analytics:ledger:v1',
-    categories: LEDGER_CATEGORIES,
-    tables: LEDGER_TABLES,
-    apply: (events, client, tables) => projectLedger(events, client, tables as Record<(typeof LEDGER_TABLES)[number], string>),
-  },
-  {
-    name: 'payment-flow',
-    subscriptionId: 'analytics:payment-flow:v1',
-    categories: ['payment', 'risk'],
-    tables: PAYMENT_FLOW_TABLES,
-    apply: (events, client, tables) => projectPaymentFlow(events, client, tables as Record<(typeof PAYMENT_FLOW_TABLES)[number], string>),
-  },
-  {
-    name: 'settlement-batches',
-    subscriptionId: 'analytics:settlement-batches:v1',
-    categories: ['settlement'],
-    tables: SETTLEMENT_BATCH_TABLES,
-    apply: (events, client, tables) => projectSettlementBatches(events, client, tables as Record<(typeof SETTLEMENT_BATCH_TABLES)[number], string>),
-  },
+  readModel({ name: 'payments', subscriptionId: 'analytics:payments:v1', categories: PAYMENTS_CATEGORIES, tables: PAYMENTS_TABLES, newFold: () => new PaymentsFold() }),
+  readModel({ name: 'ledger', subscriptionId: 'analytics:ledger:v1', categories: LEDGER_CATEGORIES, tables: LEDGER_TABLES, newFold: () => new LedgerFold() }),
+  readModel({ name: 'payment-flow', subscriptionId: 'analytics:payment-flow:v1', categories: ['payment', 'risk'], tables: PAYMENT_FLOW_TABLES, newFold: () => new PaymentFlowFold() }),
+  readModel({
+    name: 'settlement-batches', subscriptionId: 'analytics:settlement-batches:v1', categories: ['settlement'], tables: SETTLEMENT_BATCH_TABLES,
+    newFold: () => new SettlementBatchesFold(),
+  }),
 ];
 
 export function readModelNamed(name: string): ReadModel {

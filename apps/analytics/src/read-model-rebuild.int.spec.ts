@@ -100,8 +100,9 @@ describe('rebuild by replay', () => {
       const liveDigests = await digestsOf('');
       expect(Object.values(liveDigests).every((digest) => !digest.startsWith('0:'))).toBe(true);
 
-      // Replay from the start into shadow tables, in batches of 100 (the live ones were of 37).
-      await rebuildReadModels({ pool, store, models: READ_MODELS, schema: READ_MODEL_SCHEMA, batchSize: 100, swap: false });
+      // Replay from the start into shadow tables, read in pages of 100 (the live batches were of 37),
+      // every row held in memory and inserted once.
+      await rebuildReadModels({ pool, store, models: READ_MODELS, schema: READ_MODEL_SCHEMA, pageSize: 100, swap: false });
       expect(await digestsOf(SHADOW_SUFFIX)).toEqual(liveDigests);
 
       // Now rebuild and swap while traffic arrives, the live projections run and readers query.
@@ -117,7 +118,8 @@ describe('rebuild by replay', () => {
         }
       })();
       const writer = appendRounds(10);
-      await rebuildReadModels({ pool, store, models: READ_MODELS, schema: READ_MODEL_SCHEMA, batchSize: 100 });
+      // Folds of at most 150 rows: each read model writes many times, loading and merging what it continues.
+      await rebuildReadModels({ pool, store, models: READ_MODELS, schema: READ_MODEL_SCHEMA, pageSize: 100, maxHeldRows: 150 });
       await writer;
       await appendRounds(3);
       await waitUntilCaughtUp();
@@ -127,7 +129,7 @@ describe('rebuild by replay', () => {
 
       const afterSwap = await digestsOf('');
       // One read model at a time gives the same tables as all at once.
-      for (const model of READ_MODELS) await rebuildReadModels({ pool, store, models: [model], schema: READ_MODEL_SCHEMA, batchSize: 5_000, swap: false });
+      for (const model of READ_MODELS) await rebuildReadModels({ pool, store, models: [model], schema: READ_MODEL_SCHEMA, pageSize: 5_000, swap: false });
       expect(await digestsOf(SHADOW_SUFFIX)).toEqual(afterSwap);
       // The swap left the migration's index names in place (a second rebuild would otherwise drift).
       const { rows } = await pool.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'payment_outcomes' order by 1`, [READ_MODEL_SCHEMA]);

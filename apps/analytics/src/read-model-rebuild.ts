@@ -2,6 +2,7 @@ import { MAX_READ_ALL_COUNT, START, type AllPosition, type PostgresEventStore, t
 import { quoteIdentifier, withTransaction } from '@clearline/postgres';
 import type { Pool, PoolClient } from 'pg';
 import { tableNames, type ReadModel } from './read-model-catalog.js';
+import type { ReadModelFold } from './read-model-fold.js';
 
 /**
  * Rebuild by replay (docs/analytics.md, "Rebuild"): the read models' tables are rebuilt from the
@@ -12,13 +13,22 @@ import { tableNames, type ReadModel } from './read-model-catalog.js';
  * wait for the swap's few milliseconds at most, and never see a half-built table.
  *
  * Several read models are rebuilt from one read of the event store: each page of $all (the union of
- * their categories) is handed to every read model at once, each in a transaction of its own on its
- * own connection, while the next page is read.
+ * their categories) is folded into every read model's rows in memory while the next page is read,
+ * and each row is written once, at the end, by plain inserts into the empty shadow tables. A read
+ * model whose fold outgrows `maxHeldRows` writes it (in a transaction of its own, on a connection of
+ * its own) and starts a new one, which loads the rows it continues and merges: memory stays bounded
+ * whatever the size of the store, and the tables are the same bytes either way.
  */
 
 export const SHADOW_SUFFIX = '__rebuild';
-/** Events per write transaction (read in pages of the store's most per read). */
-export const DEFAULT_REPLAY_BATCH_SIZE = 10_000;
+/** Events per read of the event store (its most per read). */
+export const DEFAULT_REPLAY_PAGE_SIZE = MAX_READ_ALL_COUNT;
+/**
+ * Rows a read model's fold may hold before it is written and started afresh. A held row of
+ * `payments` (a payment or its risk assessment) costs about 1 KB of heap, one of the other read
+ * models about 0.7 KB: four read models at the bound stay well under 1 GB.
+ */
+export const DEFAULT_MAX_HELD_ROWS = 200_000;
 
 export interface ReplayProgress {
   events: number;
@@ -34,7 +44,10 @@ export interface RebuildOptions {
   models: readonly ReadModel[];
   /** Where the live tables are. Default 'analytics'; tests use a schema of their own. */
   schema?: string;
-  batchSize?: number;
+  /** Events per read of the store (default DEFAULT_REPLAY_PAGE_SIZE, at most MAX_READ_ALL_COUNT). */
+  pageSize?: number;
+  /** Rows a read model's fold may hold before it is written (default DEFAULT_MAX_HELD_ROWS). */
+  maxHeldRows?: number;
   /** false: build the shadow tables and stop (for comparison); true (default): swap them in. */
   swap?: boolean;
   onProgress?: (progress: ReplayProgress) => void;
@@ -58,7 +71,7 @@ export interface ReplayTarget {
 
 export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
   const schema = options.schema ?? 'analytics';
-  const batchSize = options.batchSize ?? DEFAULT_REPLAY_BATCH_SIZE;
+  const pageSize = Math.min(options.pageSize ?? DEFAULT_REPLAY_PAGE_SIZE, MAX_READ_ALL_COUNT);
   const models = [...new Map(options.models.map((model) => [model.name, model])).values()];
   if (models.length === 0) throw new Error('rebuildReadModels: name at least one read model');
   const targets = models.map((model) => ({ model, tables: tableNames(model, schema, SHADOW_SUFFIX) }));
@@ -72,8 +85,8 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   }
   let events = 0;
   const replayed = await replay({
-    pool: options.pool, store: options.store, targets, after: START, batchSize, perModel,
-    onBatch: (count) => {
+    pool: options.pool, store: options.store, targets, after: START, pageSize, maxHeldRows: options.maxHeldRows, freshTables: true, perModel,
+    onPage: (count) => {
       events += count;
       options.onProgress?.({ events, totalEstimate, elapsedMs: performance.now() - started });
     },
@@ -93,7 +106,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     // they then find the moved checkpoints and carry on from there (catch-up-subscription.ts).
     await client.query(`select 1 from ${checkpointTable} where subscription_id = any($1::text[]) order by subscription_id for update`, [subscriptionIds]);
     let position = replayed;
-    for await (const page of options.store.readAllPages({ after: position, maxCount: pageSizeFor(batchSize), categories: categoriesOf(targets) })) {
+    for await (const page of options.store.readAllPages({ after: position, maxCount: pageSize, categories: categoriesOf(targets) })) {
       for (const target of targets) await target.model.apply(eventsOf(target.model, page.events), client, target.tables);
       events += page.events.length;
       position = page.lastPosition;
@@ -111,59 +124,93 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
 
 /**
  * Replays the events of the targets' categories after `after` into their tables: one read of $all
- * for all of them (pages of at most MAX_READ_ALL_COUNT, the next read while the current batch is
- * written), each batch of `batchSize` events applied to every target at once (a transaction each,
- * on a connection each: a read model writes only its own tables). Meant for tables no projection
- * follows (shadows, tests): the targets commit each batch separately, not together.
+ * for all of them (pages of `pageSize`, the next read while the current page is folded), one fold
+ * per target kept across pages and written when it holds `maxHeldRows` rows and at the end, each
+ * write in a transaction of its own on a connection of its own (a read model writes only its own
+ * tables). `freshTables`: the tables were just created empty, so the first write of each target
+ * inserts without looking for conflicts and nothing is loaded before it. Meant for tables no
+ * projection follows (shadows, tests): the targets commit separately, not together.
  * Returns the position of the last event applied.
  */
 export async function replay(options: {
-  pool: Pool; store: PostgresEventStore; targets: readonly ReplayTarget[]; after: AllPosition; batchSize: number;
-  onBatch?: (events: number) => void; perModel?: Record<string, { events: number; applyMs: number }>;
+  pool: Pool; store: PostgresEventStore; targets: readonly ReplayTarget[]; after: AllPosition; pageSize?: number; maxHeldRows?: number;
+  freshTables?: boolean; onPage?: (events: number) => void; perModel?: Record<string, { events: number; applyMs: number }>;
 }): Promise<AllPosition> {
+  const maxHeldRows = options.maxHeldRows ?? DEFAULT_MAX_HELD_ROWS;
+  if (!Number.isInteger(maxHeldRows) || maxHeldRows < 1) throw new Error(`replay: maxHeldRows must be a positive integer, not ${maxHeldRows}`);
+  const folds = options.targets.map((target) => new TargetFold(options.pool, target, options.freshTables === true, options.perModel?.[target.model.name]));
   let position = options.after;
-  let batch: RecordedEvent[] = [];
-  let batchEnd = position;
-  const flush = async (): Promise<void> => {
-    // Every transaction ends (commits or rolls back) before a failure is reported: none is left running.
-    const outcomes = await Promise.allSettled(options.targets.map((target) => applyInOwnTransaction(options.pool, target, batch, options.perModel)));
-    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failure !== undefined) throw failure.reason;
-    position = batchEnd;
-    options.onBatch?.(batch.length);
-    batch = [];
-  };
-  const pages = options.store.readAllPages({ after: position, maxCount: pageSizeFor(options.batchSize), categories: categoriesOf(options.targets) });
-  for await (const page of pages) {
-    for (const event of page.events) batch.push(event);
-    batchEnd = page.lastPosition;
-    if (batch.length >= options.batchSize) await flush();
+  const pageSize = Math.min(options.pageSize ?? DEFAULT_REPLAY_PAGE_SIZE, MAX_READ_ALL_COUNT);
+  for await (const page of options.store.readAllPages({ after: position, maxCount: pageSize, categories: categoriesOf(options.targets) })) {
+    await settleAll(folds.map(async (fold) => {
+      await fold.apply(page.events);
+      if (fold.heldRows >= maxHeldRows) await fold.write();
+    }));
+    position = page.lastPosition;
+    options.onPage?.(page.events.length);
   }
-  if (batch.length > 0) await flush();
+  await settleAll(folds.map((fold) => fold.write()));
   return position;
 }
 
-async function applyInOwnTransaction(
-  pool: Pool, target: ReplayTarget, batch: readonly RecordedEvent[], perModel: Record<string, { events: number; applyMs: number }> | undefined,
-): Promise<void> {
-  const events = eventsOf(target.model, batch);
-  if (events.length === 0) return;
-  const started = performance.now();
-  await withTransaction(pool, async (client) => {
-    // A crash loses nothing that matters here (the tables are rebuilt from the store), so the
-    // commit need not wait for its WAL flush.
-    await client.query('set local synchronous_commit = off');
-    await target.model.apply(events, client, target.tables);
-  });
-  const stats = perModel?.[target.model.name];
-  if (stats !== undefined) {
-    stats.events += events.length;
-    stats.applyMs += performance.now() - started;
-  }
+/** Every promise settles (no transaction is left running) before the first failure is reported. */
+async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(promises);
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
 }
 
-function pageSizeFor(batchSize: number): number {
-  return Math.min(batchSize, MAX_READ_ALL_COUNT);
+/** A target's fold across pages: loads what it continues once its tables may hold it, writes when asked. */
+class TargetFold {
+  private fold: ReadModelFold;
+  /** Whether the target's tables may hold rows the fold continues (so it loads them, and merges). */
+  private tablesHoldRows: boolean;
+
+  constructor(
+    private readonly pool: Pool, private readonly target: ReplayTarget, freshTables: boolean,
+    private readonly stats: { events: number; applyMs: number } | undefined,
+  ) {
+    this.fold = target.model.newFold();
+    this.tablesHoldRows = !freshTables;
+  }
+
+  get heldRows(): number {
+    return this.fold.heldRows;
+  }
+
+  async apply(page: readonly RecordedEvent[]): Promise<void> {
+    const events = eventsOf(this.target.model, page);
+    if (events.length === 0) return;
+    const started = performance.now();
+    if (this.tablesHoldRows) {
+      const client = await this.pool.connect();
+      try {
+        await this.fold.load(events, client, this.target.tables);
+      } finally {
+        client.release();
+      }
+    }
+    for (const event of events) this.fold.apply(event);
+    if (this.stats !== undefined) {
+      this.stats.events += events.length;
+      this.stats.applyMs += performance.now() - started;
+    }
+  }
+
+  async write(): Promise<void> {
+    const started = performance.now();
+    const fold = this.fold;
+    const mode = this.tablesHoldRows ? 'merge' : 'insert';
+    this.fold = this.target.model.newFold();
+    this.tablesHoldRows = true;
+    await withTransaction(this.pool, async (client) => {
+      // A crash loses nothing that matters here (the tables are rebuilt from the store), so the
+      // commit need not wait for its WAL flush.
+      await client.query('set local synchronous_commit = off');
+      await fold.write(client, this.target.tables, mode);
+    });
+    if (this.stats !== undefined) this.stats.applyMs += performance.now() - started;
+  }
 }
 
 function categoriesOf(targets: readonly ReplayTarget[]): string[] {

@@ -1,7 +1,8 @@
 import type { SettlementBatchClosedData } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { upsertRows, type ColumnSpec } from './bulk-write.js';
+import { insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
  * Read model 'settlement-batches': one row per batch of the `settlement` streams (payments'
@@ -55,34 +56,59 @@ function batchIdOf(event: RecordedEvent): string {
 }
 
 export async function projectSettlementBatches(events: readonly RecordedEvent[], client: PoolClient, tables: Record<SettlementBatchTable, string>): Promise<void> {
-  const relevant = events.filter((event) => event.category === 'settlement' && BATCH_EVENT_TYPES.has(event.type));
-  if (relevant.length === 0) return;
-  const rows = await loadBatches(client, tables.settlement_batches, relevant);
-  const changed = new Set<string>();
-  for (const event of relevant) {
+  await projectWithFold(new SettlementBatchesFold(), events, client, tables);
+}
+
+export class SettlementBatchesFold implements ReadModelFold<SettlementBatchTable> {
+  private readonly rows = new Map<string, BatchRow>();
+  private readonly changed = new Set<string>();
+
+  get heldRows(): number {
+    return this.rows.size;
+  }
+
+  /** Loads the batches `events` continue that the fold does not hold (opened before it began). */
+  async load(events: readonly RecordedEvent[], client: PoolClient, tables: Record<SettlementBatchTable, string>): Promise<void> {
+    const relevant = events.filter(isBatchEvent);
+    const openedHere = new Set(relevant.filter((event) => event.type === 'SettlementBatchOpened').map(batchIdOf));
+    const missing = [...new Set(relevant.map(batchIdOf))].filter((batchId) => !openedHere.has(batchId) && !this.rows.has(batchId));
+    if (missing.length === 0) return;
+    for (const [batchId, row] of await loadBatches(client, tables.settlement_batches, missing)) this.rows.set(batchId, row);
+  }
+
+  apply(event: RecordedEvent): void {
+    if (!isBatchEvent(event)) return;
     const batchId = batchIdOf(event);
     if (event.type === 'SettlementBatchOpened') {
-      if (!rows.has(batchId)) rows.set(batchId, opened(event));
-      changed.add(batchId);
-      continue;
+      if (!this.rows.has(batchId)) this.rows.set(batchId, opened(event));
+      this.changed.add(batchId);
+      return;
     }
-    const row = rows.get(batchId);
+    const row = this.rows.get(batchId);
     // SettlementBatchOpened is each batch stream's first event; without it the read model is broken.
     if (row === undefined) throw new Error(`settlement-batches: ${event.type} at position ${event.globalPosition} for unknown batch ${batchId}`);
-    if (row.lastPosition >= event.globalPosition) continue;
+    if (row.lastPosition >= event.globalPosition) return;
     apply(row, event);
     row.lastPosition = event.globalPosition;
-    changed.add(batchId);
+    this.changed.add(batchId);
   }
-  const output = [...changed].sort().map((batchId) => {
-    const row = rows.get(batchId) as BatchRow;
-    return [
-      row.batchId, row.merchantId, row.currency, row.batchNo, row.merchantAccountId, row.status, row.openedAt, row.closedAt, row.closeReason,
-      row.paymentCount, row.refundCount, row.grossMinor.toString(), row.refundsMinor.toString(), row.feesMinor.toString(), row.carriedInMinor.toString(),
-      row.netMinor?.toString() ?? null, row.carriedForwardMinor?.toString() ?? null, row.payoutStatus, row.payoutReasonCode, row.lastPosition.toString(),
-    ];
-  });
-  await upsertRows(client, tables.settlement_batches, ['batch_id'], COLUMNS, output);
+
+  async write(client: PoolClient, tables: Record<SettlementBatchTable, string>, mode: WriteMode): Promise<void> {
+    const output = [...this.changed].sort().map((batchId) => {
+      const row = this.rows.get(batchId) as BatchRow;
+      return [
+        row.batchId, row.merchantId, row.currency, row.batchNo, row.merchantAccountId, row.status, row.openedAt, row.closedAt, row.closeReason,
+        row.paymentCount, row.refundCount, row.grossMinor.toString(), row.refundsMinor.toString(), row.feesMinor.toString(), row.carriedInMinor.toString(),
+        row.netMinor?.toString() ?? null, row.carriedForwardMinor?.toString() ?? null, row.payoutStatus, row.payoutReasonCode, row.lastPosition.toString(),
+      ];
+    });
+    if (mode === 'insert') await insertRows(client, tables.settlement_batches, COLUMNS, output);
+    else await upsertRows(client, tables.settlement_batches, ['batch_id'], COLUMNS, output);
+  }
+}
+
+function isBatchEvent(event: RecordedEvent): boolean {
+  return event.category === 'settlement' && BATCH_EVENT_TYPES.has(event.type);
 }
 
 function opened(event: RecordedEvent): BatchRow {
@@ -133,12 +159,9 @@ function apply(row: BatchRow, event: RecordedEvent): void {
   }
 }
 
-async function loadBatches(client: PoolClient, table: string, events: readonly RecordedEvent[]): Promise<Map<string, BatchRow>> {
-  const openedHere = new Set(events.filter((event) => event.type === 'SettlementBatchOpened').map(batchIdOf));
-  const missing = [...new Set(events.map(batchIdOf))].filter((batchId) => !openedHere.has(batchId));
+async function loadBatches(client: PoolClient, table: string, batchIds: readonly string[]): Promise<Map<string, BatchRow>> {
   const rows = new Map<string, BatchRow>();
-  if (missing.length === 0) return rows;
-  const result = await client.query(`select * from ${table} where batch_id = any($1::uuid[])`, [missing]);
+  const result = await client.query(`select * from ${table} where batch_id = any($1::uuid[])`, [batchIds]);
   for (const row of result.rows) {
     rows.set(row.batch_id, {
       batchId: row.batch_id, merchantId: row.merchant_id, currency: row.currency, batchNo: row.batch_no, merchantAccountId: row.merchant_account_id,
