@@ -4,15 +4,22 @@
 // store and swapped in together. The analytics service may keep running: its queries are
 // answered from the live tables throughout, and its projection resumes from the swapped-in checkpoint.
 // Progress (events/s, ETA) goes to stderr; one JSON line per read model to stdout (`events`: those of its categories).
+// --max-held-rows=N bounds the rows each read model folds in memory before writing them (default 200,000).
 import { PostgresEventStore } from '@clearline/event-store';
 import { createPool } from '@clearline/postgres';
 import { READ_MODELS, readModelNamed } from '../apps/analytics/dist/read-model-catalog.js';
-import { rebuildReadModels } from '../apps/analytics/dist/read-model-rebuild.js';
+import { DEFAULT_MAX_HELD_ROWS, rebuildReadModels } from '../apps/analytics/dist/read-model-rebuild.js';
 
 const names = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
 let models;
+let maxHeldRows;
 try {
   models = names.length === 0 ? READ_MODELS : names.map(readModelNamed);
+  for (const option of process.argv.slice(2).filter((argument) => argument.startsWith('-'))) {
+    const match = /^--max-held-rows=(\d+)$/.exec(option);
+    if (match === null || Number(match[1]) < 1) throw new Error(`unknown option '${option}': the one option is --max-held-rows=<positive integer> (default ${DEFAULT_MAX_HELD_ROWS})`);
+    maxHeldRows = Number(match[1]);
+  }
 } catch (error) {
   console.error(error.message);
   process.exit(2);
@@ -26,7 +33,7 @@ const label = models.map((model) => model.name).join(', ');
 try {
   let lastDrawn = 0;
   const result = await rebuildReadModels({
-    pool, store, models,
+    pool, store, models, maxHeldRows,
     onProgress: ({ events, totalEstimate, elapsedMs }) => {
       const now = performance.now();
       if (now - lastDrawn < 200 && events < totalEstimate) return;
