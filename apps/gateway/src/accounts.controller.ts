@@ -3,14 +3,15 @@ import type { ContractType, DataOf } from '@clearline/contracts';
 import { ProblemException } from '@clearline/service-runtime';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
 import { authenticatedClientOf } from './authenticated-client.js';
 import {
   AccountCommandAcceptedView, AccountView, BalanceView, HistoryPageView, TransferAcceptedView, TransfersPageView,
 } from './api-responses.js';
+import { transferIdFor } from './command-ids.js';
 import { CommandSender } from './command-sender.js';
 import { correlationIdOf } from './correlation.middleware.js';
+import { idempotentRequestOf } from './idempotency.interceptor.js';
 import { BalanceQuery, EmptyRequest, ModifyAccountRequest, OpenAccountRequest, openingTermsProblem, PageQuery, TransfersQuery } from './ledger-requests.dto.js';
 import { ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { CreateTransferRequest, IDENTIFIER, IDENTIFIER_PROPERTY } from './payment-requests.dto.js';
@@ -145,7 +146,8 @@ export class AccountsController {
       throw new ProblemException(422, 'debit-account-not-owned', 'Debit account not usable', 'debitAccountId must be an account this client opened.');
     }
     const correlationId = correlationIdOf(request);
-    const transferId = body.transferId ?? randomUUID();
+    // Derived from the request when the caller names none, so a retry that runs again posts one transfer.
+    const transferId = body.transferId ?? transferIdFor(idempotentRequestOf(request));
     await this.commands.send('PostTransfer', { ...body, transferId, amount: { ...body.amount } }, correlationId);
     return { transferId, status: 'pending', correlationId };
   }

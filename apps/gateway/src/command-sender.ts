@@ -16,10 +16,11 @@ export class CommandSender {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async send<Type extends ContractType>(type: Type, data: DataOf<Type>, correlationId: string): Promise<string> {
+  /** `messageId`: the envelope's id when the command's own id derives from the request (a retry's repeat is then dropped by the consumer's inbox). */
+  async send<Type extends ContractType>(type: Type, data: DataOf<Type>, correlationId: string, messageId: string = randomUUID()): Promise<string> {
     const contract = contractFor(type);
     const envelope = {
-      id: randomUUID(),
+      id: messageId,
       type,
       schemaVersion: contract.schemaVersion,
       data,

@@ -17,6 +17,7 @@ import type { INestApplication } from '@nestjs/common';
 import { assertNoCardData, CardVault, cardVaultSecretsForService, panRenderings, textHoldsCardData, type CardDataProbe } from '@clearline/cards';
 import { ALL_TOPICS, Topics } from '@clearline/contracts';
 import { createKafka, ensureTopics, kafkaSettingsFromEnv, parseMessage, silentLogger } from '@clearline/messaging';
+import { eventually } from '@clearline/testing';
 import { createServiceApp } from '@clearline/service-runtime';
 import { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
@@ -43,6 +44,7 @@ const PROBE: CardDataProbe = { forbidden: [...panRenderings(PAN), ...panRenderin
 const logFile = join(tmpdir(), `clearline-gateway-payments-${run}.log`);
 
 interface KafkaRecord {
+  id: string;
   type: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   data: any;
@@ -117,8 +119,8 @@ beforeAll(async () => {
       // Records that are not contract envelopes (the hostile-input spec's, left on the shared topics) are skipped.
       const parsed = parseMessage(message.value);
       if (!parsed.accepted) return;
-      const envelope = parsed.envelope as unknown as { type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
-      commands.push({ type: envelope.type, data: envelope.data, correlationId: envelope.metadata.correlationId });
+      const envelope = parsed.envelope as unknown as { id: string; type: string; data: Record<string, unknown>; metadata: { correlationId: string } };
+      commands.push({ id: envelope.id, type: envelope.type, data: envelope.data, correlationId: envelope.metadata.correlationId });
     },
   });
   await joined;
@@ -195,6 +197,40 @@ describe('card payments', () => {
     // The record is a hash of the request (card number fingerprinted, CVV left out) and the first answer.
     const record = JSON.parse((await redis.get(`gateway:idempotency:e_wallet:POST:/v1/payments:${key}`))!);
     expect(record).toEqual({ state: 'completed', requestHash: expect.stringMatching(/^[0-9a-f]{64}$/), status: 202, body: first.body });
+  });
+
+  it('runs a retry again once a dead gateway\'s claim lapses: the same payment id and message id, so one payment', async () => {
+    const key = `pan-${run}-${randomUUID()}`;
+    const recordKey = `gateway:idempotency:e_wallet:POST:/v1/payments:${key}`;
+    const firstCorrelation = `gw-${randomUUID()}`;
+    const first = await command('/v1/payments', cardPayment(), key, firstCorrelation);
+    expect(first.status).toBe(202);
+    const sent = await commandOn('RequestPayment', firstCorrelation);
+    tokens.push(sent.data.card.token);
+
+    // What a gateway killed after sending leaves behind: its claim, not its answer (the lease cut to 1.5 s here).
+    const { requestHash } = JSON.parse((await redis.get(recordKey))!);
+    await redis.set(recordKey, JSON.stringify({ state: 'in_progress', requestHash, claimId: randomUUID() }), 'PX', 1_500);
+    const blocked = await command('/v1/payments', cardPayment(), key);
+    expect(blocked).toMatchObject({ status: 409, body: { type: 'urn:clearline:problem:request-in-progress', detail: expect.stringContaining('within 60 s') } });
+    expect(blocked.headers.get('retry-after')).toMatch(/^[12]$/);
+    await eventually('the claim to lapse', async () => ((await redis.exists(recordKey)) === 0 ? true : undefined), 5_000);
+
+    const retryCorrelation = `gw-${randomUUID()}`;
+    const retry = await command('/v1/payments', cardPayment(), key, retryCorrelation);
+    expect(retry).toMatchObject({ status: 202, body: { paymentId: first.body.paymentId, correlationId: retryCorrelation } });
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    const resent = await commandOn('RequestPayment', retryCorrelation);
+    tokens.push(resent.data.card.token);
+    // The same message id: the payments service's inbox drops the repeat, and the payment id is the same anyway.
+    expect(resent.id).toBe(sent.id);
+    expect(resent.data.paymentId).toBe(first.body.paymentId);
+
+    // Another request under the key, once its record is gone (after 24 hours), is another payment.
+    await redis.del(recordKey);
+    const other = await command('/v1/payments', cardPayment({}, { amount: { amountMinor: '990', currency: 'EUR' } }), key);
+    expect(other.status).toBe(202);
+    expect(other.body.paymentId).not.toBe(first.body.paymentId);
   });
 
   it.each<[string, Record<string, unknown>, string, string]>([

@@ -1,19 +1,18 @@
 import { Body, Controller, Get, Inject, Injectable, Param, ParseUUIDPipe, Post, Query, Req, Res, type PipeTransform } from '@nestjs/common';
 import { CardValidationError, type CardToken } from '@clearline/cards';
-import { isUuid, PAYMENT_CHANNELS, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
+import { deriveMessageId, isUuid, PAYMENT_CHANNELS, UUID_PATTERN, type ContractType, type DataOf, type RequestPaymentData, type WireMoney } from '@clearline/contracts';
 import { LOGGER, ProblemException, type Logger } from '@clearline/service-runtime';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
 import { ApiProblems, IdempotentCommand } from './api-docs.decorators.js';
 import { authenticatedClientOf } from './authenticated-client.js';
 import { PAYMENT_STATUSES, PaymentAcceptedView, PaymentCommandAcceptedView, PaymentView } from './api-responses.js';
 import { CardTokenizer } from './card-tokenizer.js';
 import { CommandSender } from './command-sender.js';
-import { commandIdFor, refundIdFor } from './command-ids.js';
+import { commandIdFor, paymentIdFor, refundIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
+import { idempotentRequestOf } from './idempotency.interceptor.js';
 import { EmptyRequest, KeysetPageQuery } from './ledger-requests.dto.js';
 import { notFound, ObjectAccess, OwnedBy, OwnershipRegistry } from './object-ownership.js';
 import { cardProblem, paymentSourceProblem } from './payment-sources.js';
@@ -138,7 +137,8 @@ export class PaymentsController {
     if (!(await this.ownership.owns(client, 'account', body.payerAccountId))) {
       throw new ProblemException(422, 'payer-account-not-owned', 'Payer account not usable', 'payerAccountId must be an account this client opened.');
     }
-    const paymentId = randomUUID();
+    // Derived from the request, so a retry that runs again names the same payment (command-ids.ts).
+    const paymentId = paymentIdFor(idempotentRequestOf(request));
     // Recorded before the command is sent: the payment is the client's from its first event on.
     await this.ownership.claim('payment', paymentId, client);
     const correlationId = correlationIdOf(request);
@@ -160,7 +160,7 @@ export class PaymentsController {
       ...(body.mobileMoney === undefined ? {} : { mobileMoney: { phoneNumber: body.mobileMoney.phoneNumber } }),
     };
     try {
-      await this.commands.send('RequestPayment', data, correlationId);
+      await this.commands.send('RequestPayment', data, correlationId, deriveMessageId(paymentId, 'RequestPayment'));
     } catch (error) {
       // No command names the token: the vault need not keep the card for 48 hours.
       if (card !== undefined) await this.cards.forget(card.token).catch(() => undefined);
@@ -275,7 +275,7 @@ export class PaymentsController {
   @ApiParam(PAYMENT_ID_PARAMETER)
   @ApiResponse({ status: 202, type: PaymentCommandAcceptedView })
   async refund(@Param('paymentId', PaymentIdPipe) paymentId: string, @Body() body: RefundPaymentRequest, @Req() request: Request): Promise<PaymentCommandAcceptedView> {
-    const refundId = body.refundId?.toLowerCase() ?? refundIdFor(paymentId, idempotencyKeyOf(request));
+    const refundId = body.refundId?.toLowerCase() ?? refundIdFor(paymentId, idempotentRequestOf(request).key);
     const accepted = await this.sendLifecycleCommand('RefundPayment', paymentId, request, (commandId) => ({ paymentId, commandId, refundId, amount: money(body.amount) }));
     return { ...accepted, refundId };
   }
@@ -315,15 +315,8 @@ export class PaymentsController {
     data: (commandId: string) => DataOf<Type>,
   ): Promise<PaymentCommandAcceptedView> {
     const correlationId = correlationIdOf(request);
-    const commandId = commandIdFor(paymentId, type, idempotencyKeyOf(request));
+    const commandId = commandIdFor(paymentId, type, idempotentRequestOf(request).key);
     await this.commands.send(type, data(commandId), correlationId);
     return { paymentId, command: type, commandId, status: 'accepted', correlationId, links: { payment: `/v1/payments/${paymentId}` } };
   }
-}
-
-/** The request's Idempotency-Key; the idempotency interceptor has already refused a request without a valid one. */
-function idempotencyKeyOf(request: Request): string {
-  const key = request.header(IDEMPOTENCY_HEADER);
-  if (key === undefined) throw new Error('unreachable: a command route without its Idempotency-Key passed the interceptor');
-  return key;
 }

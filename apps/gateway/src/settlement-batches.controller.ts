@@ -9,7 +9,7 @@ import { authenticatedClientOf } from './authenticated-client.js';
 import { CommandSender } from './command-sender.js';
 import { commandIdFor } from './command-ids.js';
 import { correlationIdOf } from './correlation.middleware.js';
-import { IDEMPOTENCY_HEADER } from './idempotency.interceptor.js';
+import { idempotentRequestOf } from './idempotency.interceptor.js';
 import { KeysetPageQuery } from './ledger-requests.dto.js';
 import { notFound, ObjectAccess, OwnershipRegistry } from './object-ownership.js';
 import { CURRENCY_PROPERTY, IDENTIFIER, IDENTIFIER_MESSAGE, IDENTIFIER_PROPERTY, IsIsoCurrency } from './payment-requests.dto.js';
@@ -248,7 +248,7 @@ export class SettlementBatchesController {
     if (open.length === 0) {
       throw new ProblemException(409, 'no-open-settlement-batch', 'No open settlement batch', `merchant account ${body.merchantAccountId} has no open settlement batch in ${body.currency} (a batch opened seconds ago may not show yet: retry shortly)`);
     }
-    const key = request.header(IDEMPOTENCY_HEADER) as string;
+    const { key } = idempotentRequestOf(request);
     for (const batch of open) {
       await this.commands.send('CloseSettlementBatch', {
         commandId: commandIdFor(batch.batchId, 'CloseSettlementBatch', key), merchantId: batch.merchantId, currency: body.currency, settlementBatchId: batch.batchId,
