@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 
 /**
  * Sends a channel's command to Kafka and resolves once the broker has it (acks from all in-sync
- * replicas). If Kafka cannot take it, the caller gets a 503 and may retry with the same
- * Idempotency-Key: nothing was accepted, so nothing is doubled.
+ * replicas). If Kafka does not confirm it, the caller gets a 503 and may retry with the same
+ * Idempotency-Key. The broker may have taken it all the same (a timeout after the write): the
+ * command's ids derive from the request (command-ids.ts), so the retry's copy acts on nothing new.
  */
 @Injectable()
 export class CommandSender {
