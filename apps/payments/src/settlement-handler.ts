@@ -12,6 +12,7 @@ import {
 } from '@clearline/payments-domain';
 import { eventsCausedBy, LOGGER, type Logger } from '@clearline/service-runtime';
 import type { PoolClient } from 'pg';
+import { BoundedCache } from './bounded-cache.js';
 import { settlementWindowEnd, type SettlementSettings } from './payments.config.js';
 import { SETTLEMENT_SETTINGS } from './payments.tokens.js';
 import {
@@ -25,6 +26,8 @@ import {
 const PRODUCER = 'payments';
 /** The event store takes at most 10,000 events per append; a close of a full batch appends in parts. */
 const MAX_EVENTS_PER_APPEND = 5_000;
+/** Open batches whose state is remembered: one per merchant and currency with traffic (a batch of 100,000 lines is ~20 MB). */
+const REMEMBERED_OPEN_BATCHES = 1_000;
 
 /** The messages settlement handles, on the topics payments already reads or on its own consumer group. */
 export const SETTLEMENT_MESSAGE_TYPES: ReadonlySet<string> = new Set([
@@ -48,6 +51,8 @@ interface LoadedBatch {
   version: bigint | 'no_stream';
   /** The correlation id each line arrived with (its payment's), carried on to its PaymentSettled / RefundSettled. */
   correlations: Map<string, string>;
+  /** The id of the stream's last event as folded into `state`. */
+  lastEventId: string | undefined;
 }
 
 /**
@@ -68,9 +73,17 @@ interface LoadedBatch {
  *   naming the batch, which asks for the payout again under new ids.
  *
  * Every write takes the settlement lock first (see lockSettlement) and runs in the caller's transaction.
+ *
+ * An open batch's state is remembered after each line, so the next line needs no read of the batch
+ * stream, which grows with every line (reading it per line made a batch of n lines cost O(n^2)
+ * events read). The remembered state is used only when the stream's last event, read under the lock,
+ * is the one it was folded up to: a line whose transaction rolled back, or another instance's line,
+ * makes it differ, and the batch is read again. Event ids are unique, so equal heads mean equal streams.
  */
 @Injectable()
 export class SettlementHandler {
+  private readonly openBatches = new BoundedCache<string, LoadedBatch>(REMEMBERED_OPEN_BATCHES);
+
   constructor(
     private readonly store: PostgresEventStore,
     @Inject(SETTLEMENT_SETTINGS) private readonly settings: SettlementSettings,
@@ -108,7 +121,7 @@ export class SettlementHandler {
     const payment = await this.paymentOf(line.command.data.paymentId, client, cause);
     const currency = line.command.data.amount.currency;
     const open = await openBatchOf(client, payment.merchantId, currency);
-    const loaded = open ? await this.load(open, client) : await this.opening(payment, currency, cause, client);
+    const loaded = open ? await this.loadOpen(open, client) : await this.opening(payment, currency, cause, client);
     if (loaded.state.status === 'open' && loaded.state.batch.accounts.merchantAccountId !== payment.merchantAccountId) {
       // A batch pays out from one merchant account: a payment that credited another cannot be settled from it.
       this.logger.error({ paymentId: payment.paymentId, merchantId: payment.merchantId, batchAccount: loaded.state.batch.accounts.merchantAccountId, paymentAccount: payment.merchantAccountId },
@@ -124,8 +137,35 @@ export class SettlementHandler {
       events = decideLine(line, target);
     }
     if (events === 'batch_full' || target.state.status === 'initial') throw new Error(`settlement batch for ${payment.merchantId} in ${currency} cannot take ${line.kind} ${line.lineId}`);
-    await this.append(target, eventsCausedBy(cause, PRODUCER, target.streamId, events, new Date()), client);
+    const appended = eventsCausedBy(cause, PRODUCER, target.streamId, events, new Date());
+    const { alreadyAppended } = await this.append(target, appended, client);
     await recordLine(client, line.kind, line.lineId, target.state.batch.batchId);
+    if (alreadyAppended) {
+      this.openBatches.delete(target.streamId);
+      return;
+    }
+    target.correlations.set(`${line.kind}:${line.lineId}`, cause.metadata.correlationId);
+    this.openBatches.set(target.streamId, {
+      streamId: target.streamId, state: events.reduce(evolveSettlementBatch, target.state), version: target.version, correlations: target.correlations,
+      lastEventId: appended.at(-1)?.id ?? target.lastEventId,
+    });
+  }
+
+  /**
+   * The open batch as remembered when the stream's last event is the one the state was folded up to,
+   * else as read. A copy: the caller's append advances its version. The correlations map is shared:
+   * an entry left by a line that rolled back names a line the state does not hold, and the line's
+   * redelivery sets the same value again.
+   */
+  private async loadOpen(row: SettlementBatchRow, client: PoolClient): Promise<LoadedBatch> {
+    const streamId = settlementStreamId(row.merchantId, row.currency, row.batchNo);
+    const remembered = this.openBatches.get(streamId);
+    if (remembered !== undefined) {
+      const [head] = await this.store.readStream(streamId, { direction: 'backwards', maxCount: 1, client });
+      if (head !== undefined && head.id === remembered.lastEventId && head.streamVersion === remembered.version) return { ...remembered };
+      this.openBatches.delete(streamId);
+    }
+    return this.load(row, client);
   }
 
   /** A line some batch already counted: that batch decides (a repeat is [], another amount is refused). */
@@ -178,7 +218,7 @@ export class SettlementHandler {
       metadata: { correlationId: cause.metadata.correlationId, causationId: cause.id, occurredAt: now.toISOString(), producer: PRODUCER },
     })), { expectedVersion: 'no_stream', client });
     this.logger.info({ batchId, merchantId: payment.merchantId, currency, batchNo, carriedInMinor: (last?.carriedForwardMinor ?? 0n).toString() }, 'settlement batch opened');
-    return { streamId, state: opened, version: BigInt(records.length - 1), correlations: new Map() };
+    return { streamId, state: opened, version: BigInt(records.length - 1), correlations: new Map(), lastEventId: deriveMessageId(batchId, `opening#${records.length - 1}`) };
   }
 
   // ---------------------------------------------------------------- closing
@@ -231,6 +271,7 @@ export class SettlementHandler {
     });
     const ledger = settlementLedgerCommand(closed);
     if (ledger) stored.push({ id: deriveMessageId(batchId, 'PostLinkedTransfers'), type: 'PostLinkedTransfers', schemaVersion: 1, data: ledger, metadata: metadata(cause.correlationId) });
+    this.openBatches.delete(loaded.streamId);
     await this.append(loaded, stored, client);
     await markBatchClosed(client, batchId, { closedAt, carriedForwardMinor: BigInt(closed.closed.carriedForwardMinor), ledgerBatchId: ledger?.batchId });
     this.logger.info({ batchId, reason, merchantId: closed.batch.merchantId, currency: closed.batch.currency, netMinor: closed.closed.netMinor, feesMinor: closed.closed.feesMinor, carriedForwardMinor: closed.closed.carriedForwardMinor, correlationId: cause.correlationId }, 'settlement batch closed');
@@ -286,25 +327,34 @@ export class SettlementHandler {
   async load(row: Pick<SettlementBatchRow, 'merchantId' | 'currency' | 'batchNo'>, client: PoolClient): Promise<LoadedBatch> {
     const streamId = settlementStreamId(row.merchantId, row.currency, row.batchNo);
     const correlations = new Map<string, string>();
+    let lastEventId: string | undefined;
     const loaded = await aggregateStream<SettlementBatchState, SettlementBatchEvent>(this.store, streamId, {
       initialState: initialSettlementBatchState,
+      // Every event of the stream (the ledger commands and account openings too) moves its head.
       evolve: (state, event) => {
-        rememberCorrelation(correlations, event as unknown as RecordedEvent);
-        return evolveSettlementBatch(state, event);
+        const recorded = event as unknown as RecordedEvent;
+        lastEventId = recorded.id;
+        rememberCorrelation(correlations, recorded);
+        return SETTLEMENT_BATCH_EVENT_TYPES.has(recorded.type) ? evolveSettlementBatch(state, event) : state;
       },
-      accepts: (type) => SETTLEMENT_BATCH_EVENT_TYPES.has(type),
       client,
     });
-    return { streamId, state: loaded.state, version: loaded.version, correlations };
+    return { streamId, state: loaded.state, version: loaded.version, correlations, lastEventId };
   }
 
-  /** Appends at the version read, in parts bounded by MAX_EVENTS_PER_APPEND; advances `loaded.version`. */
-  private async append(loaded: LoadedBatch, events: NewEvent[], client: PoolClient): Promise<void> {
+  /**
+   * Appends at the version read, in parts bounded by MAX_EVENTS_PER_APPEND; advances `loaded.version`.
+   * Says whether a part had been appended before (a repeat the store absorbed).
+   */
+  private async append(loaded: LoadedBatch, events: NewEvent[], client: PoolClient): Promise<{ alreadyAppended: boolean }> {
+    let alreadyAppended = false;
     for (let start = 0; start < events.length; start += MAX_EVENTS_PER_APPEND) {
       const part = events.slice(start, start + MAX_EVENTS_PER_APPEND);
       const result = await this.store.appendToStream(loaded.streamId, part, { expectedVersion: loaded.version, client });
       loaded.version = result.nextExpectedVersion;
+      alreadyAppended ||= result.alreadyAppended;
     }
+    return { alreadyAppended };
   }
 
   /**

@@ -421,6 +421,8 @@ describe('a day of simulated traffic', () => {
     });
     const deriveRefundId = (paymentId: string, index: number) => `${paymentId.slice(0, 24)}${(index + 1).toString(16).padStart(12, '0')}`;
 
+    // How settlement reads its batch streams meanwhile: whole (forwards) or only its last event (the check of a remembered state).
+    const streamReads = jest.spyOn(payments!.get(PostgresEventStore), 'readStream');
     const requests: Promise<string>[] = [];
     for (let index = 0; index < PAYMENTS; index += 1) {
       const shop = pick(shops);
@@ -444,6 +446,14 @@ describe('a day of simulated traffic', () => {
     const voids = [...plans.entries()].filter(([, plan]) => plan.kind === 'void').map(([paymentId]) => paymentId);
     await eventually('every void', () => (voids.every((paymentId) => messagesOf('PaymentVoided', (data) => data['paymentId'] === paymentId).length > 0) ? true : undefined), 90_000);
     await waitForLines([...expected.captured.keys(), ...expected.refunds.keys()], 90_000);
+    const batchReads = streamReads.mock.calls.filter(([streamId]) => shops.some((shop) => streamId.startsWith(`settlement-${shop.merchantId}-`)));
+    streamReads.mockRestore();
+    const lines = expected.captured.size + expected.refunds.size;
+    const wholeReads = batchReads.filter(([, options]) => options?.direction !== 'backwards').length;
+    // Each line but a batch's first checks the stream's last event; a batch is read whole only when that
+    // check fails (a line's transaction rolled back), instead of once per line as before.
+    expect(batchReads.length).toBeGreaterThanOrEqual(lines - shops.length);
+    expect(wholeReads).toBeLessThan(lines / 10);
 
     const totals = { gross: 0n, refunds: 0n, fees: 0n, net: 0n, carriedIn: 0n, carriedForward: 0n };
     const closes = await Promise.all(shops.map((shop) => closeOnDemand(shop, 90_000)));
