@@ -9,7 +9,9 @@
 //   one, nothing is read or sent), cannot pay or transfer from another's account, cannot take its
 //   account ids or correlation ids; an analyst reads everything and changes nothing;
 // - unknown fields are still a 400, a body over 64 KiB a 413, a client over its rate a 429 with
-//   Retry-After and back in once the bucket refills; every answer carries the security headers.
+//   Retry-After and back in once the bucket refills; every answer carries the security headers;
+// - a webhook subscription into the platform's own network (loopback, private, link-local, a cloud's
+//   metadata address, a localhost name) is a 422 and nothing is stored.
 // Analytics is a stand-in HTTP server (apps do not import each other).
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
@@ -294,6 +296,20 @@ describe('object-level authorization', () => {
     expect(problemOf(await command('POST', `/v1/payments/${paymentId}/void`, undefined, analyst))).toEqual({ status: 403, type: 'read-only-client' });
     expect(problemOf(await command('PATCH', `/v1/accounts/${walletAccount}`, { metadata: { a: 'b' } }, analyst))).toEqual({ status: 403, type: 'read-only-client' });
     expect(problemOf(await command('POST', '/v1/accounts', { accountId: `sec-${run}-analyst`, ownerId: 'x', kind: 'merchant', currency: 'EUR' }, analyst))).toEqual({ status: 403, type: 'read-only-client' });
+  });
+});
+
+describe('webhook targets (server-side request forgery)', () => {
+  it.each([
+    'http://127.0.0.1:5432/', 'http://169.254.169.254/latest/meta-data/iam/', 'http://localhost:6379/', 'http://10.0.0.7/hook',
+    'http://[::1]:9092/', 'http://[::ffff:127.0.0.1]:8080/', 'https://internal.localhost/hook',
+  ])('refuses a subscription to %s (422 webhook-url-not-allowed), and stores none', async (url) => {
+    const answer = await command('POST', '/v1/webhooks', { url, eventTypes: ['PaymentCaptured'] });
+    expect(problemOf(answer)).toEqual({ status: 422, type: 'webhook-url-not-allowed' });
+    expect(answer.body.detail).toMatch(/^Webhooks are sent to public internet addresses only: (address|host) /);
+    const listed = await call('GET', '/v1/webhooks', { credentials: wallet });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((item: { url: string }) => item.url)).not.toContain(url);
   });
 });
 

@@ -79,7 +79,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       this.logger.error({ deliveryId: delivery.deliveryId, err: error }, 'webhook secret does not decrypt');
       return { result: 'network_error', statusCode: null, error: 'secret_unavailable', startedAt: new Date(), durationMs: 0 };
     }
-    return sendWebhook({ url: delivery.url, secret, payload: delivery.payload, deliveryId: delivery.deliveryId, eventId: delivery.eventId, eventType: delivery.eventType }, this.settings.attemptTimeoutMs);
+    return sendWebhook({ url: delivery.url, secret, payload: delivery.payload, deliveryId: delivery.deliveryId, eventId: delivery.eventId, eventType: delivery.eventType }, this.settings.attemptTimeoutMs, this.settings.privateTargets);
   }
 
   private transitionAfter(delivery: ClaimedDelivery, outcome: AttemptOutcome): DeliveryTransition {

@@ -3,12 +3,13 @@
 import { webhookSettingsFrom } from './webhook-settings.js';
 
 describe('webhook settings', () => {
-  it('default to one shared group, the gateway schema, 30 s to 1 h backoff for 24 h, 10 s timeouts', () => {
+  it('default to one shared group, the gateway schema, 30 s to 1 h backoff for 24 h, 10 s timeouts, public targets only', () => {
     expect(webhookSettingsFrom({})).toEqual({
       schema: 'gateway', consumerGroup: 'gateway-webhooks',
       retry: { backoff: { initialMs: 30_000, maxMs: 3_600_000 }, windowMs: 86_400_000 },
-      attemptTimeoutMs: 10_000, pollIntervalMs: 1_000, batchSize: 20, maxSubscriptionsPerClient: 20,
+      attemptTimeoutMs: 10_000, pollIntervalMs: 1_000, batchSize: 20, maxSubscriptionsPerClient: 20, privateTargets: 'refuse',
     });
+    expect(webhookSettingsFrom({ GATEWAY_WEBHOOK_PRIVATE_TARGETS: 'allow' }).privateTargets).toBe('allow');
   });
 
   it('takes a short schedule (as the integration test does)', () => {
@@ -23,6 +24,7 @@ describe('webhook settings', () => {
     [{ GATEWAY_WEBHOOK_TIMEOUT_MS: '0' }, /GATEWAY_WEBHOOK_TIMEOUT_MS/],
     [{ GATEWAY_WEBHOOKS_SCHEMA: 'gateway"; drop' }, /GATEWAY_WEBHOOKS_SCHEMA/],
     [{ GATEWAY_WEBHOOKS_CONSUMER_GROUP: 'a group' }, /GATEWAY_WEBHOOKS_CONSUMER_GROUP/],
+    [{ GATEWAY_WEBHOOK_PRIVATE_TARGETS: 'yes' }, /GATEWAY_WEBHOOK_PRIVATE_TARGETS must be 'refuse'.*or 'allow'/],
   ])('refuses %j', (environment, message) => {
     expect(() => webhookSettingsFrom(environment)).toThrow(message);
   });

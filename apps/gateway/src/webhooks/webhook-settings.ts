@@ -1,5 +1,6 @@
 import { ConfigurationError, integerSetting } from '@clearline/service-runtime';
 import { DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from './webhook-retry-schedule.js';
+import type { PrivateTargets } from './webhook-targets.js';
 
 export interface WebhookSettings {
   /** The PostgreSQL schema of the webhook tables (a throw-away one per integration test run). */
@@ -15,6 +16,8 @@ export interface WebhookSettings {
   batchSize: number;
   /** Active subscriptions a client may hold. */
   maxSubscriptionsPerClient: number;
+  /** 'refuse' (default): webhooks reach public addresses only (webhook-targets.ts); 'allow': any, for development. */
+  privateTargets: PrivateTargets;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -29,6 +32,10 @@ export function webhookSettingsFrom(environment: NodeJS.ProcessEnv): WebhookSett
   const initialMs = integerSetting(environment, 'GATEWAY_WEBHOOK_RETRY_BASE_MS', DEFAULT_RETRY_SCHEDULE.backoff.initialMs, 10, 3_600_000);
   const maxMs = integerSetting(environment, 'GATEWAY_WEBHOOK_RETRY_MAX_MS', DEFAULT_RETRY_SCHEDULE.backoff.maxMs, 10, 24 * 3_600_000);
   if (maxMs < initialMs) throw new ConfigurationError('GATEWAY_WEBHOOK_RETRY_MAX_MS must be at least GATEWAY_WEBHOOK_RETRY_BASE_MS');
+  const privateTargets = environment['GATEWAY_WEBHOOK_PRIVATE_TARGETS'] || 'refuse';
+  if (privateTargets !== 'refuse' && privateTargets !== 'allow') {
+    throw new ConfigurationError(`GATEWAY_WEBHOOK_PRIVATE_TARGETS must be 'refuse' (the default: public addresses only) or 'allow' (development), got '${privateTargets}'`);
+  }
   return {
     schema,
     consumerGroup,
@@ -37,5 +44,6 @@ export function webhookSettingsFrom(environment: NodeJS.ProcessEnv): WebhookSett
     pollIntervalMs: integerSetting(environment, 'GATEWAY_WEBHOOK_POLL_INTERVAL_MS', 1_000, 10, 60_000),
     batchSize: integerSetting(environment, 'GATEWAY_WEBHOOK_BATCH_SIZE', 20, 1, 200),
     maxSubscriptionsPerClient: 20,
+    privateTargets,
   };
 }

@@ -17,6 +17,7 @@ import {
 } from './webhook-requests.dto.js';
 import { decryptWebhookSecret, encryptWebhookSecret, newWebhookSecret, type WebhookSecretsKey } from './webhook-secrets.js';
 import type { WebhookSettings } from './webhook-settings.js';
+import { webhookUrlRefusal } from './webhook-targets.js';
 import { WebhooksRepository, type SubscriptionRecord } from './webhooks.repository.js';
 import { WEBHOOK_SECRETS_KEY, WEBHOOK_SETTINGS } from './webhooks.tokens.js';
 
@@ -71,9 +72,13 @@ export class WebhooksController {
   })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1-255 printable ASCII characters; a retry with the same key and body gets the first answer' })
   @ApiCreatedResponse({ type: CreatedWebhookSubscriptionView })
-  @ApiProblems([400, 'Invalid body or Idempotency-Key'], [409, 'webhook-subscription-limit: this client already has 20 active subscriptions'], [422, 'The Idempotency-Key was used with another request'])
+  @ApiProblems([400, 'Invalid body or Idempotency-Key'], [409, 'webhook-subscription-limit: this client already has 20 active subscriptions'], [422, 'webhook-url-not-allowed: the host is a private, loopback or link-local address or a localhost name; or the Idempotency-Key was used with another request'])
   async create(@Body() body: CreateWebhookSubscriptionRequest, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<CreatedWebhookSubscriptionView> {
     const idempotencyKey = idempotencyKeyOf(request);
+    const refusal = webhookUrlRefusal(body.url, this.settings.privateTargets);
+    if (refusal !== undefined) {
+      throw new ProblemException(422, 'webhook-url-not-allowed', 'Webhook URL not allowed', `Webhooks are sent to public internet addresses only: ${refusal}.`);
+    }
     const { client } = authenticatedClientOf(request);
     const requestHash = createHash('sha256').update(canonicalJson({ url: body.url, eventTypes: body.eventTypes })).digest('hex');
     const subscriptionId = randomUUID();

@@ -140,6 +140,8 @@ beforeAll(async () => {
     GATEWAY_WEBHOOK_RETRY_MAX_MS: '1000',
     GATEWAY_WEBHOOK_POLL_INTERVAL_MS: '50',
     GATEWAY_WEBHOOK_TIMEOUT_MS: '2000',
+    // The receiver listens on this machine, which the default policy refuses (security-api.int.spec.ts).
+    GATEWAY_WEBHOOK_PRIVATE_TARGETS: 'allow',
   });
   const { AppModule } = await import('../app.module.js');
   const { GATEWAY_APP_OPTIONS } = await import('../gateway-app.js');
