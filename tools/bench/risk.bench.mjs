@@ -111,7 +111,8 @@ function paymentsFor(simulated, count, rep) {
   const first = simulated[0].payment.requestedAtMs;
   for (let index = 0; index < count; index += 1) {
     const { payment } = simulated[index % simulated.length];
-    payments.push({ ...payment, paymentId: randomUUID(), requestedAtMs: base + (payment.requestedAtMs - first) / 1_000, payerAccountId: `${payment.payerAccountId}-r${rep}` });
+    // The simulated day compressed 1,000-fold, in whole milliseconds as PaymentRequested carries them.
+    payments.push({ ...payment, paymentId: randomUUID(), requestedAtMs: base + Math.floor((payment.requestedAtMs - first) / 1_000), payerAccountId: `${payment.payerAccountId}-r${rep}` });
   }
   return payments;
 }
