@@ -56,9 +56,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!key) throw new ProblemException(400, 'idempotency-key-missing', 'Idempotency-Key header required', 'Every POST needs an Idempotency-Key header (for example a uuid) so that a retry cannot act twice.');
     if (!ACCEPTABLE_KEY.test(key)) throw new ProblemException(400, 'idempotency-key-invalid', 'Invalid Idempotency-Key', 'The key must be 1-255 printable ASCII characters.');
     // Keys are per client: two channels may pick the same key without ever seeing each other's answer.
-    const recordKey = `gateway:idempotency:${authenticatedClientOf(request).client}:${request.method}:${request.path}:${key}`;
+    const { client } = authenticatedClientOf(request);
+    const recordKey = `gateway:idempotency:${client}:${request.method}:${request.path}:${key}`;
     const requestHash = hashRequest(request, (cardNumber) => this.cards.fingerprintOf(cardNumber));
-    idempotentRequests.set(request, { client: authenticatedClientOf(request).client, key, requestHash });
+    idempotentRequests.set(request, { client, key, requestHash });
 
     const claim = JSON.stringify({ state: 'in_progress', requestHash, claimId: randomUUID() } satisfies IdempotencyRecord);
     const claimed = await this.redis.set(recordKey, claim, 'EX', IN_PROGRESS_LEASE_SECONDS, 'NX');
