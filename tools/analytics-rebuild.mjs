@@ -43,8 +43,8 @@ try {
   });
   if (interactive) process.stderr.write('\n');
   console.error(`${label}: ${result.events.toLocaleString('en-US')} events replayed and swapped in, in ${(result.elapsedMs / 1000).toFixed(1)} s`);
-  const position = `${result.position.transactionId}:${result.position.globalPosition}`;
   for (const model of models) {
+    const position = `${result.positions[model.name].transactionId}:${result.positions[model.name].globalPosition}`;
     console.log(JSON.stringify({ readModel: model.name, events: result.perModel[model.name].events, seconds: Math.round(result.elapsedMs) / 1000, position }));
   }
 } catch (error) {

@@ -1,8 +1,12 @@
-import { MAX_READ_ALL_COUNT, START, type AllPosition, type PostgresEventStore, type RecordedEvent } from '@clearline/event-store';
+import {
+  compareAllPositions, MAX_READ_ALL_COUNT, parseAllPosition, START, type AllPosition, type PostgresEventStore, type RecordedEvent,
+} from '@clearline/event-store';
 import { quoteIdentifier, withTransaction } from '@clearline/postgres';
+import { Worker } from 'node:worker_threads';
 import type { Pool, PoolClient } from 'pg';
 import { tableNames, type ReadModel } from './read-model-catalog.js';
 import type { ReadModelFold } from './read-model-fold.js';
+import type { LaneMessage, LaneWork } from './replay-lane.worker.js';
 
 /**
  * Rebuild by replay (docs/analytics.md, "Rebuild"): the read models' tables are rebuilt from the
@@ -18,6 +22,12 @@ import type { ReadModelFold } from './read-model-fold.js';
  * model whose fold outgrows `maxHeldRows` writes it (in a transaction of its own, on a connection of
  * its own) and starts a new one, which loads the rows it continues and merges: memory stays bounded
  * whatever the size of the store, and the tables are the same bytes either way.
+ *
+ * Read models that share no category with the others form a lane of their own (the ledger reads
+ * `account` and `transfer`, which no other reads): each lane is replayed from a read of its own, at
+ * the same time, the first in this thread and each other in a worker thread (replay-lane.worker.ts),
+ * so that parsing and folding, one thread's work per lane, use both cores. Each lane ends where its
+ * read ended; the swap catches each up from there.
  */
 
 export const SHADOW_SUFFIX = '__rebuild';
@@ -48,6 +58,8 @@ export interface RebuildOptions {
   pageSize?: number;
   /** Rows a read model's fold may hold before it is written (default DEFAULT_MAX_HELD_ROWS). */
   maxHeldRows?: number;
+  /** false: every lane in this thread, one after the other (default true: lanes at once, in worker threads). */
+  parallelLanes?: boolean;
   /** false: build the shadow tables and stop (for comparison); true (default): swap them in. */
   swap?: boolean;
   onProgress?: (progress: ReplayProgress) => void;
@@ -56,7 +68,10 @@ export interface RebuildOptions {
 export interface RebuildResult {
   /** Events of the store replayed (each once, whatever the number of read models it feeds). */
   events: number;
+  /** The latest of `positions`. */
   position: AllPosition;
+  /** Per read model, where its checkpoint was set (its lane's last event): lanes end apart. */
+  positions: Record<string, AllPosition>;
   elapsedMs: number;
   swapped: boolean;
   /** Per read model: the events it was given and the time spent in its projection (they overlap). */
@@ -84,16 +99,34 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     for (const table of model.tables) deferredIndexes.push(...(await createShadowTable(options.pool, live[table] as string, `${live[table]}${SHADOW_SUFFIX}`)));
   }
   let events = 0;
-  const replayed = await replay({
-    pool: options.pool, store: options.store, targets, after: START, pageSize, maxHeldRows: options.maxHeldRows, freshTables: true, perModel,
-    onPage: (count) => {
-      events += count;
-      options.onProgress?.({ events, totalEstimate, elapsedMs: performance.now() - started });
-    },
+  const onPage = (count: number): void => {
+    events += count;
+    options.onProgress?.({ events, totalEstimate, elapsedMs: performance.now() - started });
+  };
+  const lanes = lanesOf(targets);
+  const connectionString = options.pool.options.connectionString;
+  const inWorkers = options.parallelLanes !== false && lanes.length > 1 && connectionString !== undefined;
+  const laneRuns = lanes.map((lane, index) => {
+    if (inWorkers && index > 0) {
+      return replayInWorker({ connectionString, storeSchema: options.store.schema, targets: lane.map((target) => ({ model: target.model.name, tables: target.tables })), pageSize, maxHeldRows: options.maxHeldRows }, onPage, perModel);
+    }
+    return () => replay({ pool: options.pool, store: options.store, targets: lane, after: START, pageSize, maxHeldRows: options.maxHeldRows, freshTables: true, perModel, onPage });
   });
+  const replayed: AllPosition[] = [];
+  if (inWorkers) {
+    const outcomes = await Promise.allSettled(laneRuns.map((run) => run()));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled') replayed.push(outcome.value);
+  } else {
+    for (const run of laneRuns) replayed.push(await run());
+  }
   // Built once over the loaded rows rather than maintained row by row through every batch.
   await Promise.all(deferredIndexes.map((definition) => options.pool.query(definition)));
-  if (options.swap === false) return { events, position: replayed, elapsedMs: performance.now() - started, swapped: false, perModel };
+  const positionsOf = (ends: readonly AllPosition[]): Record<string, AllPosition> =>
+    Object.fromEntries(lanes.flatMap((lane, index) => lane.map((target) => [target.model.name, ends[index] as AllPosition])));
+  if (options.swap === false) {
+    return { events, position: latest(replayed), positions: positionsOf(replayed), elapsedMs: performance.now() - started, swapped: false, perModel };
+  }
   const checkpointTable = `${quoteIdentifier(options.store.schema)}.subscription_checkpoints`;
   // Sorted, so two rebuilds lock the checkpoints in one order.
   const subscriptionIds = models.map((model) => model.subscriptionId).sort();
@@ -101,25 +134,73 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     `insert into ${checkpointTable} (subscription_id, transaction_id, global_position) select id, '0', 0 from unnest($1::text[]) as id order by id on conflict (subscription_id) do nothing`,
     [subscriptionIds],
   );
-  const position = await withTransaction(options.pool, async (client) => {
+  const ends = await withTransaction(options.pool, async (client) => {
     // Holding the checkpoint rows stops the live projections' next batches until the swap commits;
     // they then find the moved checkpoints and carry on from there (catch-up-subscription.ts).
     await client.query(`select 1 from ${checkpointTable} where subscription_id = any($1::text[]) order by subscription_id for update`, [subscriptionIds]);
-    let position = replayed;
-    for await (const page of options.store.readAllPages({ after: position, maxCount: pageSize, categories: categoriesOf(targets) })) {
-      for (const target of targets) await target.model.apply(eventsOf(target.model, page.events), client, target.tables);
-      events += page.events.length;
-      position = page.lastPosition;
+    const laneEnds: AllPosition[] = [];
+    for (const [index, lane] of lanes.entries()) {
+      let position = replayed[index] as AllPosition;
+      for await (const page of options.store.readAllPages({ after: position, maxCount: pageSize, categories: categoriesOf(lane) })) {
+        for (const target of lane) await target.model.apply(eventsOf(target.model, page.events), client, target.tables);
+        events += page.events.length;
+        position = page.lastPosition;
+      }
+      await client.query(
+        `update ${checkpointTable} set transaction_id = $2::xid8, global_position = $3, updated_at = now() where subscription_id = any($1::text[])`,
+        [lane.map((target) => target.model.subscriptionId), position.transactionId.toString(), position.globalPosition.toString()],
+      );
+      laneEnds.push(position);
     }
     for (const model of models) for (const table of model.tables) await swapTable(client, schema, table);
-    await client.query(
-      `update ${checkpointTable} set transaction_id = $2::xid8, global_position = $3, updated_at = now() where subscription_id = any($1::text[])`,
-      [subscriptionIds, position.transactionId.toString(), position.globalPosition.toString()],
-    );
-    return position;
+    return laneEnds;
   });
   options.onProgress?.({ events, totalEstimate, elapsedMs: performance.now() - started });
-  return { events, position, elapsedMs: performance.now() - started, swapped: true, perModel };
+  return { events, position: latest(ends), positions: positionsOf(ends), elapsedMs: performance.now() - started, swapped: true, perModel };
+}
+
+/** The targets grouped so that no two groups read a category in common, each in the targets' order. */
+function lanesOf(targets: readonly ReplayTarget[]): ReplayTarget[][] {
+  const lanes: ReplayTarget[][] = [];
+  for (const target of targets) {
+    const sharing = lanes.filter((lane) => lane.some((other) => other.model.categories.some((category) => target.model.categories.includes(category))));
+    const merged = [...sharing.flat(), target];
+    for (const lane of sharing) lanes.splice(lanes.indexOf(lane), 1);
+    lanes.push(merged);
+  }
+  // The lane of the first target (the catalog's first, and largest, read model) runs in this thread.
+  return lanes.sort((left, right) => targets.indexOf(left[0] as ReplayTarget) - targets.indexOf(right[0] as ReplayTarget));
+}
+
+function latest(positions: readonly AllPosition[]): AllPosition {
+  return positions.reduce((last, position) => (compareAllPositions(position, last) > 0 ? position : last), START);
+}
+
+/**
+ * A lane replayed in a worker thread, started when the returned function is called. Under jest the
+ * sources run as TypeScript, so the worker is the built one (npm run build): a thread cannot load .ts.
+ */
+function replayInWorker(
+  work: LaneWork, onPage: (events: number) => void, perModel: Record<string, { events: number; applyMs: number }>,
+): () => Promise<AllPosition> {
+  return () => new Promise<AllPosition>((resolve, reject) => {
+    const here = new URL(import.meta.url);
+    const script = here.pathname.endsWith('.ts')
+      ? new URL(here.href.replace('/src/read-model-rebuild.ts', '/dist/replay-lane.worker.js'))
+      : new URL('./replay-lane.worker.js', here);
+    const worker = new Worker(script, { workerData: work });
+    let end: AllPosition | undefined;
+    worker.on('message', (message: LaneMessage) => {
+      if (message.kind === 'page') return onPage(message.events);
+      end = parseAllPosition(message.position);
+      for (const [name, stats] of Object.entries(message.perModel)) perModel[name] = stats;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (end !== undefined && code === 0) resolve(end);
+      else reject(new Error(`rebuild lane (${work.targets.map((target) => target.model).join(', ')}) stopped with exit code ${code} before its end`));
+    });
+  });
 }
 
 /**
