@@ -106,15 +106,19 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const lanes = lanesOf(targets);
   const connectionString = options.pool.options.connectionString;
   const inWorkers = options.parallelLanes !== false && lanes.length > 1 && connectionString !== undefined;
+  const workers: Worker[] = [];
   const laneRuns = lanes.map((lane, index) => {
     if (inWorkers && index > 0) {
-      return replayInWorker({ connectionString, storeSchema: options.store.schema, targets: lane.map((target) => ({ model: target.model.name, tables: target.tables })), pageSize, maxHeldRows: options.maxHeldRows }, onPage, perModel);
+      return replayInWorker(workers, { connectionString, storeSchema: options.store.schema, targets: lane.map((target) => ({ model: target.model.name, tables: target.tables })), pageSize, maxHeldRows: options.maxHeldRows }, onPage, perModel);
     }
     return () => replay({ pool: options.pool, store: options.store, targets: lane, after: START, pageSize, maxHeldRows: options.maxHeldRows, freshTables: true, perModel, onPage });
   });
   const replayed: AllPosition[] = [];
   if (inWorkers) {
-    const outcomes = await Promise.allSettled(laneRuns.map((run) => run()));
+    const runs = laneRuns.map((run) => run());
+    // This thread's lane failing makes the workers' work garbage: stop them (their connections roll back).
+    runs[0]?.catch(() => Promise.all(workers.map((worker) => worker.terminate())));
+    const outcomes = await Promise.allSettled(runs);
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     for (const outcome of outcomes) if (outcome.status === 'fulfilled') replayed.push(outcome.value);
   } else {
@@ -181,7 +185,7 @@ function latest(positions: readonly AllPosition[]): AllPosition {
  * sources run as TypeScript, so the worker is the built one (npm run build): a thread cannot load .ts.
  */
 function replayInWorker(
-  work: LaneWork, onPage: (events: number) => void, perModel: Record<string, { events: number; applyMs: number }>,
+  workers: Worker[], work: LaneWork, onPage: (events: number) => void, perModel: Record<string, { events: number; applyMs: number }>,
 ): () => Promise<AllPosition> {
   return () => new Promise<AllPosition>((resolve, reject) => {
     const here = new URL(import.meta.url);
@@ -189,6 +193,7 @@ function replayInWorker(
       ? new URL(here.href.replace('/src/read-model-rebuild.ts', '/dist/replay-lane.worker.js'))
       : new URL('./replay-lane.worker.js', here);
     const worker = new Worker(script, { workerData: work });
+    workers.push(worker);
     let end: AllPosition | undefined;
     worker.on('message', (message: LaneMessage) => {
       if (message.kind === 'page') return onPage(message.events);
