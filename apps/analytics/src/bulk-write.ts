@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { WriteMode } from './read-model-fold.js';
 
 /**
  * Set-based writes for the batched projections: one statement per table and batch, whatever the
@@ -60,6 +61,16 @@ function elementText(value: unknown): string {
 
 function unnestSelect(columns: readonly ColumnSpec[]): string {
   return `select * from unnest(${columns.map((column, index) => `$${index + 1}::${column.arrayType}`).join(', ')})`;
+}
+
+/** Whole rows by key: inserted into a table that holds none of their keys ('insert'), else upserted. */
+export async function writeRows(client: PoolClient, mode: WriteMode, table: string, key: readonly string[], columns: readonly ColumnSpec[], rows: readonly unknown[][]): Promise<void> {
+  await (mode === 'insert' ? insertRows(client, table, columns, rows) : upsertRows(client, table, key, columns, rows));
+}
+
+/** Counters by key: inserted as they are into a table that holds none of their keys ('insert'), else added to the stored ones. */
+export async function writeCounters(client: PoolClient, mode: WriteMode, table: string, key: readonly string[], columns: readonly ColumnSpec[], rows: readonly unknown[][]): Promise<void> {
+  await (mode === 'insert' ? insertRows(client, table, columns, rows) : addToCounters(client, table, key, columns, rows));
 }
 
 /** Inserts rows the table holds none of (a rebuild's fresh shadow table): no conflict to look for. */

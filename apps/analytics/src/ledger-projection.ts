@@ -4,7 +4,7 @@ import type {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { arrayLiteral, columnArrays, insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { arrayLiteral, columnArrays, writeRows, type ColumnSpec } from './bulk-write.js';
 import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
@@ -127,13 +127,8 @@ export class LedgerFold implements ReadModelFold<keyof LedgerTables> {
       return ACCOUNT_COLUMNS.map((column) => account[column.name as keyof AccountRow]);
     });
     const transfers = [...this.transferOutcomes.keys()].sort().map((transferId) => this.transferOutcomes.get(transferId) as unknown[]);
-    if (mode === 'insert') {
-      await insertRows(client, tables.account_balances, ACCOUNT_COLUMNS, balances);
-      await insertRows(client, tables.account_entries, ENTRY_COLUMNS, this.entries);
-    } else {
-      await upsertRows(client, tables.account_balances, ['account_id'], ACCOUNT_COLUMNS, balances);
-      await upsertRows(client, tables.account_entries, ['account_id', 'stream_version'], ENTRY_COLUMNS, this.entries);
-    }
+    await writeRows(client, mode, tables.account_balances, ['account_id'], ACCOUNT_COLUMNS, balances);
+    await writeRows(client, mode, tables.account_entries, ['account_id', 'stream_version'], ENTRY_COLUMNS, this.entries);
     await writeTransfers(client, tables, transfers, this.reversals, mode);
   }
 

@@ -1,7 +1,7 @@
 import type { PaymentDeclinedData, PaymentRequestedData, RiskAssessedData } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { addToCounters, insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { writeCounters, writeRows, type ColumnSpec } from './bulk-write.js';
 import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
@@ -93,18 +93,11 @@ export class PaymentFlowFold implements ReadModelFold<PaymentFlowTable> {
     ]);
     const declines = [...this.declines.values()].map(({ key, declines }) => [...key, declines]);
     const scores = [...this.scores.values()].map(({ key, assessments }) => [...key, assessments]);
-    if (mode === 'insert') {
-      await insertRows(client, tables.payment_outcomes, OUTCOME_COLUMNS, outcomes);
-      await insertRows(client, tables.payment_flow, FLOW_COLUMNS, flow);
-      await insertRows(client, tables.decline_reasons, DECLINE_COLUMNS, declines);
-      await insertRows(client, tables.risk_score_distribution, SCORE_COLUMNS, scores);
-      return;
-    }
     // Sorted by key, so concurrent writers (a live batch and a rebuild's swap) lock rows in one order.
-    await upsertRows(client, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, sortedByFirstColumns(outcomes, 1));
-    await addToCounters(client, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, sortedByFirstColumns(flow, 5));
-    await addToCounters(client, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, sortedByFirstColumns(declines, 6));
-    await addToCounters(client, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, sortedByFirstColumns(scores, 3));
+    await writeRows(client, mode, tables.payment_outcomes, ['payment_id'], OUTCOME_COLUMNS, sortedByFirstColumns(outcomes, 1));
+    await writeCounters(client, mode, tables.payment_flow, ['granularity', 'bucket_start', 'channel', 'merchant_id', 'currency'], FLOW_COLUMNS, sortedByFirstColumns(flow, 5));
+    await writeCounters(client, mode, tables.decline_reasons, ['day', 'channel', 'merchant_id', 'currency', 'stage', 'reason_code'], DECLINE_COLUMNS, sortedByFirstColumns(declines, 6));
+    await writeCounters(client, mode, tables.risk_score_distribution, ['day', 'decision', 'score'], SCORE_COLUMNS, sortedByFirstColumns(scores, 3));
   }
 
   apply(event: RecordedEvent): void {

@@ -6,7 +6,7 @@ import {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { writeRows, type ColumnSpec } from './bulk-write.js';
 import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
@@ -122,13 +122,8 @@ export class PaymentsFold implements ReadModelFold<PaymentsTable> {
       const row = this.assessments.get(paymentId) as RiskAssessment;
       return [row.payment_id, row.score, row.decision, jsonText(row.reasons), row.assessed_at];
     });
-    if (mode === 'insert') {
-      await insertRows(client, tables.risk_assessments, RISK_COLUMN_SPECS, assessments);
-      await insertRows(client, tables.payments, PAYMENT_COLUMN_SPECS, payments);
-      return;
-    }
-    await upsertRows(client, tables.risk_assessments, ['payment_id'], RISK_COLUMN_SPECS, assessments);
-    await upsertRows(client, tables.payments, ['payment_id'], PAYMENT_COLUMN_SPECS, payments);
+    await writeRows(client, mode, tables.risk_assessments, ['payment_id'], RISK_COLUMN_SPECS, assessments);
+    await writeRows(client, mode, tables.payments, ['payment_id'], PAYMENT_COLUMN_SPECS, payments);
   }
 
   apply(event: RecordedEvent): void {

@@ -118,9 +118,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     const runs = laneRuns.map((run) => run());
     // This thread's lane failing makes the workers' work garbage: stop them (their connections roll back).
     runs[0]?.catch(() => Promise.all(workers.map((worker) => worker.terminate())));
-    const outcomes = await Promise.allSettled(runs);
-    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-    for (const outcome of outcomes) if (outcome.status === 'fulfilled') replayed.push(outcome.value);
+    replayed.push(...(await settleAll(runs)));
   } else {
     for (const run of laneRuns) replayed.push(await run());
   }
@@ -239,11 +237,12 @@ export async function replay(options: {
   return position;
 }
 
-/** Every promise settles (no transaction is left running) before the first failure is reported. */
-async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+/** Every promise settles (no transaction or lane is left running) before the first failure is reported. */
+async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
   const outcomes = await Promise.allSettled(promises);
   const failure = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
 /** A target's fold across pages: loads what it continues once its tables may hold it, writes when asked. */
@@ -284,6 +283,8 @@ class TargetFold {
   }
 
   async write(): Promise<void> {
+    // Nothing folded since the last write: no transaction to open.
+    if (this.fold.heldRows === 0) return;
     const started = performance.now();
     const fold = this.fold;
     const mode = this.tablesHoldRows ? 'merge' : 'insert';

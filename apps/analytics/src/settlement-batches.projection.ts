@@ -1,7 +1,7 @@
 import type { SettlementBatchClosedData } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { insertRows, upsertRows, type ColumnSpec } from './bulk-write.js';
+import { writeRows, type ColumnSpec } from './bulk-write.js';
 import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
@@ -102,8 +102,7 @@ export class SettlementBatchesFold implements ReadModelFold<SettlementBatchTable
         row.netMinor?.toString() ?? null, row.carriedForwardMinor?.toString() ?? null, row.payoutStatus, row.payoutReasonCode, row.lastPosition.toString(),
       ];
     });
-    if (mode === 'insert') await insertRows(client, tables.settlement_batches, COLUMNS, output);
-    else await upsertRows(client, tables.settlement_batches, ['batch_id'], COLUMNS, output);
+    await writeRows(client, mode, tables.settlement_batches, ['batch_id'], COLUMNS, output);
   }
 }
 
