@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Topics } from '@clearline/contracts';
-import type { MessageHandler } from '@clearline/messaging';
+import { DATABASE_BOUND_GROUP_TIMING, type MessageHandler } from '@clearline/messaging';
 import { MessagingFactory, ServiceWorker } from '@clearline/service-runtime';
 import { PaymentProcessor } from './payment-processor.js';
 import { SETTLEMENT_MESSAGE_TYPES, SettlementHandler } from './settlement-handler.js';
@@ -23,7 +23,9 @@ const ANSWER_PARTITIONS_IN_PARALLEL = 6;
 /**
  * Three consumer groups: channel commands, the risk and ledger events the payment process waits for
  * (kept apart so a burst of new payments never queues behind the answers that finish old ones), and
- * settlement, which counts payments' own PaymentCaptured / PaymentRefunded into batches. Two relays:
+ * settlement, which counts payments' own PaymentCaptured / PaymentRefunded into batches. Their handlers
+ * only touch PostgreSQL (provider calls run in ConnectorExecutor, outside any handler), so a crashed
+ * instance's partitions move after 10 s (DATABASE_BOUND_GROUP_TIMING). Two relays:
  * payment streams keyed by stream, settlement batch streams keyed by merchant (ordered per merchant).
  */
 @Injectable()
@@ -36,9 +38,9 @@ export class PaymentsWorker extends ServiceWorker {
       envelope.type === 'PaymentCaptured' || envelope.type === 'PaymentRefunded' ? settlement.handle(envelope, context.client) : Promise.resolve();
     super(
       [
-        messaging.consumer({ groupId: 'payments-commands', topics: [Topics.paymentsCommands], handle, partitionsConsumedConcurrently: COMMAND_PARTITIONS_IN_PARALLEL }),
-        messaging.consumer({ groupId: 'payments-process', topics: [Topics.riskEvents, Topics.ledgerEvents], handle, partitionsConsumedConcurrently: ANSWER_PARTITIONS_IN_PARALLEL }),
-        messaging.consumer({ groupId: 'payments-settlement', topics: [Topics.paymentsEvents], handle: settle }),
+        messaging.consumer({ groupId: 'payments-commands', topics: [Topics.paymentsCommands], handle, partitionsConsumedConcurrently: COMMAND_PARTITIONS_IN_PARALLEL, ...DATABASE_BOUND_GROUP_TIMING }),
+        messaging.consumer({ groupId: 'payments-process', topics: [Topics.riskEvents, Topics.ledgerEvents], handle, partitionsConsumedConcurrently: ANSWER_PARTITIONS_IN_PARALLEL, ...DATABASE_BOUND_GROUP_TIMING }),
+        messaging.consumer({ groupId: 'payments-settlement', topics: [Topics.paymentsEvents], handle: settle, ...DATABASE_BOUND_GROUP_TIMING }),
       ],
       [
         messaging.relay({ name: 'payments', categories: ['payment'] }),

@@ -4,7 +4,7 @@ export {
 export { childLogger, silentLogger, type Logger } from './logger.js';
 export { checkKafkaConnection, deleteTopics, ensureTopics, type DeleteTopicsOptions, type EnsureTopicsOptions } from './topic-admin.js';
 export { MAX_PUBLISH_BATCH, MessagePublisher, type MessagePublisherOptions, type PublishOptions, type PublishReceipt } from './message-publisher.js';
-export { MessageConsumer, type MessageConsumerOptions, type MessageContext, type MessageHandler } from './message-consumer.js';
+export { DATABASE_BOUND_GROUP_TIMING, MessageConsumer, type MessageConsumerOptions, type MessageContext, type MessageHandler } from './message-consumer.js';
 export { HandlerTimeoutError, MessagingInfrastructureError, PermanentMessageError } from './message-errors.js';
 export {
   CONTENT_TYPE_JSON,
