@@ -8,6 +8,11 @@ import {
 /** Times leave with PostgreSQL's full microsecond precision, so a time read here can be asked for again as `asOf` exactly. */
 const utc = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * An entry's columns as the API shows them (numbers and times as text). They keep the columns' names,
+ * and ORDER BY takes a bare name for the output column, the text: every ORDER BY here names the
+ * table's column through its alias (`entry.global_position`), or position 10 would sort before 9.
+ */
 const ENTRY_COLUMNS = `global_position::text, stream_version::text, event_type, transfer_id, hold_id, posted_change_minor::text,
   pending_change_minor::text, posted_minor::text, pending_minor::text, correlation_id, ${utc('recorded_at')} as recorded_at, ${utc('visible_at')} as visible_at`;
 
@@ -117,8 +122,8 @@ export class LedgerQueriesController {
     const account = await this.account(accountId);
     // One row more than the page shows says whether there is a next page, without a count.
     const { rows } = await this.pool.query<EntryRow>(
-      `select ${ENTRY_COLUMNS} from analytics.account_entries
-       where account_id = $1 ${before === undefined ? '' : 'and global_position < $3'} order by global_position desc limit $2`,
+      `select ${ENTRY_COLUMNS} from analytics.account_entries entry
+       where account_id = $1 ${before === undefined ? '' : 'and global_position < $3'} order by entry.global_position desc limit $2`,
       before === undefined ? [accountId, limit + 1] : [accountId, limit + 1, before.toString()],
     );
     const entries = rows.slice(0, limit).map(entryView);
@@ -143,7 +148,7 @@ export class LedgerQueriesController {
       `select transfer_id, outcome, status, reason_code, debit_account_id, credit_account_id, amount_minor::text, currency,
          target_amount_minor::text, target_currency, original_transfer_id, leg_transfer_ids, reversed_minor::text,
          global_position::text, ${utc('recorded_at')} as recorded_at
-       from analytics.transfers where correlation_id = $1 and global_position > $2 order by global_position limit $3`,
+       from analytics.transfers transfer where correlation_id = $1 and global_position > $2 order by transfer.global_position limit $3`,
       [correlationId, (after ?? -1n).toString(), limit + 1],
     );
     const page = rows.slice(0, limit);
@@ -193,11 +198,11 @@ export class LedgerQueriesController {
   /** The account's last entry at the point: along a stream, positions and visible times only grow, so it is a prefix. */
   private async lastEntryAt(accountId: string, point: BalancePoint): Promise<EntryRow | undefined> {
     const [condition, order, bound] =
-      point.kind === 'time' ? ['and visible_at <= $2::timestamptz', 'visible_at desc, global_position desc', point.time]
-        : point.kind === 'position' ? ['and global_position <= $2::bigint', 'global_position desc', point.position.toString()]
-          : ['', 'global_position desc', undefined];
+      point.kind === 'time' ? ['and visible_at <= $2::timestamptz', 'entry.visible_at desc, entry.global_position desc', point.time]
+        : point.kind === 'position' ? ['and global_position <= $2::bigint', 'entry.global_position desc', point.position.toString()]
+          : ['', 'entry.global_position desc', undefined];
     const { rows } = await this.pool.query<EntryRow>(
-      `select ${ENTRY_COLUMNS} from analytics.account_entries where account_id = $1 ${condition} order by ${order} limit 1`,
+      `select ${ENTRY_COLUMNS} from analytics.account_entries entry where account_id = $1 ${condition} order by ${order} limit 1`,
       bound === undefined ? [accountId] : [accountId, bound],
     );
     return rows[0];
@@ -208,8 +213,8 @@ export class LedgerQueriesController {
     const byTransfer = new Map<string, (AccountEntryView & { accountId: string })[]>();
     if (transferIds.length === 0) return byTransfer;
     const { rows } = await this.pool.query<EntryRow & { account_id: string }>(
-      `select account_id, ${ENTRY_COLUMNS} from analytics.account_entries
-       where correlation_id = $1 and transfer_id = any($2::text[]) order by global_position`,
+      `select account_id, ${ENTRY_COLUMNS} from analytics.account_entries entry
+       where correlation_id = $1 and transfer_id = any($2::text[]) order by entry.global_position`,
       [correlationId, transferIds],
     );
     for (const row of rows) {

@@ -291,6 +291,64 @@ describe('transfers by correlation id', () => {
   });
 });
 
+describe('order by global position, as a number', () => {
+  // The API shows positions as text; sorting by that text would put 10 and 100 before 9. A database
+  // whose positions all have the same number of digits hides it, so these rows are projected from
+  // events at positions 9, 10 and 100 (not in the store: removed again at the end).
+  const digits = `int-${run}-digits`;
+  const digitsCorrelation = `corr-${run}-digits`;
+  const digitTransfers = [`int-${run}-at-9`, `int-${run}-at-10`, `int-${run}-at-100`];
+  const liveTables = Object.fromEntries(LEDGER_TABLES.map((table) => [table, `analytics.${table}`])) as Record<(typeof LEDGER_TABLES)[number], string>;
+  const at = (globalPosition: bigint, streamId: string, streamVersion: bigint, type: string, data: Record<string, unknown>): RecordedEvent => ({
+    id: randomUUID(), type, data, metadata: { correlationId: digitsCorrelation }, schemaVersion: 1, streamId, streamVersion,
+    category: streamId.slice(0, streamId.indexOf('-')), globalPosition, transactionId: globalPosition, recordedAt: new Date('2026-11-27T12:00:00.000Z'),
+  });
+
+  beforeAll(async () => {
+    const client = await pool.connect();
+    try {
+      await projectLedger([
+        at(8n, `account-${digits}`, 0n, 'AccountOpened', { accountId: digits, ownerId: `owner-${run}`, kind: 'customer_wallet', currency: 'EUR', metadata: {} }),
+        ...[[9n, '1'], [10n, '2'], [100n, '4']].flatMap(([position, amountMinor], index) => [
+          at(position as bigint, `account-${digits}`, BigInt(index + 1), 'AccountCredited', { transferId: digitTransfers[index], amountMinor }),
+          at(position as bigint, `transfer-${digitTransfers[index]}`, 0n, 'TransferPosted', {
+            transferId: digitTransfers[index], debitAccountId: funding, creditAccountId: digits, amount: eur(amountMinor as string),
+          }),
+        ]),
+      ], client, liveTables);
+    } finally {
+      client.release();
+    }
+  });
+
+  afterAll(async () => {
+    await pool.query('delete from analytics.account_entries where account_id = $1', [digits]);
+    await pool.query('delete from analytics.account_balances where account_id = $1', [digits]);
+    await pool.query('delete from analytics.transfers where transfer_id = any($1::text[])', [digitTransfers]);
+  });
+
+  it('pages history newest first: 100, 10, 9', async () => {
+    const pages = await historyOf(digits, 2);
+    const positions = pages.flatMap((page) => page.body.entries.map((entry: { globalPosition: string }) => entry.globalPosition));
+    expect(positions).toEqual(['100', '10', '9']);
+  });
+
+  it('takes the balance as of a position from the last entry at or before it', async () => {
+    for (const [position, postedMinor] of [['9', '1'], ['10', '3'], ['99', '3'], ['100', '7']]) {
+      const answer = await get(`/accounts/${digits}/balance?position=${position}`);
+      expect(answer.body).toMatchObject({ balances: { postedMinor }, lastEntry: { globalPosition: position === '99' ? '10' : position } });
+    }
+  });
+
+  it('lists the transfers of a correlation id oldest first, over pages', async () => {
+    const first = await get(`/transfers?correlationId=${digitsCorrelation}&limit=2`);
+    const rest = await get(first.body.links.next);
+    const ids = [...first.body.transfers, ...rest.body.transfers].map((transfer: { transferId: string }) => transfer.transferId);
+    expect(ids).toEqual(digitTransfers);
+    for (const transfer of first.body.transfers) expect(transfer.entries).toEqual([expect.objectContaining({ accountId: digits, type: 'AccountCredited' })]);
+  });
+});
+
 describe('bad input', () => {
   it.each([
     [`/accounts/${wallet}/balance?asOf=yesterday`, 'invalid-as-of'],

@@ -91,8 +91,9 @@ export async function createRelayTestDatabase(applicationName: string): Promise<
       // which any transaction anywhere on the server (another test's, another database's) holds back,
       // and a wait for a checkpoint short of the real end would let a test look too early.
       const { rows } = await pool.query<{ transaction_id: string; global_position: string }>(
-        `select transaction_id::text, global_position::text from ${quoteIdentifier(schema)}.messages
-          where category = any($1) order by transaction_id desc, global_position desc limit 1`,
+        // ORDER BY names the table's columns (m.), not the text ones selected, or 9 would sort after 10.
+        `select transaction_id::text, global_position::text from ${quoteIdentifier(schema)}.messages m
+          where category = any($1) order by m.transaction_id desc, m.global_position desc limit 1`,
         [categories],
       );
       const row = rows[0];
