@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { WriteMode } from './read-model-fold.js';
 
 /**
@@ -73,10 +76,43 @@ export async function writeCounters(client: PoolClient, mode: WriteMode, table: 
   await (mode === 'insert' ? insertRows(client, table, columns, rows) : addToCounters(client, table, key, columns, rows));
 }
 
-/** Inserts rows the table holds none of (a rebuild's fresh shadow table): no conflict to look for. */
+/** Rows of COPY text sent per chunk: large enough to stream well, small enough not to hold a table's text at once. */
+const COPY_ROWS_PER_CHUNK = 2_000;
+const COPY_NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+/**
+ * Inserts rows the table holds none of (a rebuild's fresh shadow table): no conflict to look for, so
+ * they are streamed with COPY, which PostgreSQL parses row by row into the table (no array literals
+ * to parse and unnest), in chunks built while the ones before are sent. Each value goes in as the
+ * column type's text input, the same text the array literals carry.
+ */
 export async function insertRows(client: PoolClient, table: string, columns: readonly ColumnSpec[], rows: readonly unknown[][]): Promise<void> {
   if (rows.length === 0) return;
-  await client.query(`insert into ${table} (${columns.map((column) => column.name).join(', ')}) ${unnestSelect(columns)}`, columnArrays(columns, rows));
+  const copy = client.query(copyFrom(`copy ${table} (${columns.map((column) => column.name).join(', ')}) from stdin`));
+  await pipeline(Readable.from(copyChunks(rows, columns.length)), copy);
+}
+
+function* copyChunks(rows: readonly unknown[][], width: number): Generator<string> {
+  const lines = new Array<string>(Math.min(COPY_ROWS_PER_CHUNK, rows.length));
+  const fields = new Array<string>(width);
+  let held = 0;
+  for (const row of rows) {
+    for (let column = 0; column < width; column += 1) fields[column] = copyField(row[column]);
+    lines[held] = fields.join('\t');
+    held += 1;
+    if (held === lines.length) {
+      yield `${lines.join('\n')}\n`;
+      held = 0;
+    }
+  }
+  if (held > 0) yield `${lines.slice(0, held).join('\n')}\n`;
+}
+
+/** A value in COPY's text format: \N for null or undefined, else its text with backslash, tab and line breaks escaped. */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = elementText(value);
+  return COPY_NEEDS_ESCAPE.test(text) ? text.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r') : text;
 }
 
 /** Inserts or replaces whole rows by key: the projection folded the row's complete new state in memory. */
