@@ -4,7 +4,7 @@ import type {
 } from '@clearline/contracts';
 import type { RecordedEvent } from '@clearline/event-store';
 import type { PoolClient } from 'pg';
-import { arrayLiteral, columnArrays, writeRows, type ColumnSpec } from './bulk-write.js';
+import { arrayLiteral, columnArrays, insertRows, writeRows, type ColumnSpec } from './bulk-write.js';
 import { projectWithFold, type ReadModelFold, type WriteMode } from './read-model-fold.js';
 
 /**
@@ -270,17 +270,19 @@ const TRANSFER_COLUMNS: ColumnSpec[] = [
   { name: 'recorded_at', arrayType: 'timestamptz[]' }, { name: 'last_position', arrayType: 'bigint[]' },
 ];
 
-/** The transfer outcomes (sorted by id), then the reversals applied to the stored rows. */
+/** The transfer outcomes (sorted by id), then the reversals applied to the stored rows (a fresh table's rows too: COPY has no join). */
 async function writeTransfers(
   client: PoolClient, tables: LedgerTables, outcomes: readonly unknown[][], reversals: { transferId: string[]; amountMinor: string[]; position: string[] }, mode: WriteMode,
 ): Promise<void> {
-  if (outcomes.length > 0) {
+  if (mode === 'insert') {
+    await insertRows(client, tables.transfers, TRANSFER_COLUMNS, outcomes);
+  } else if (outcomes.length > 0) {
     const names = TRANSFER_COLUMNS.map((column) => column.name);
     const parameters = TRANSFER_COLUMNS.map((column, index) => `$${index + 1}::${column.arrayType}`);
     await client.query(
       `insert into ${tables.transfers} (${names.join(', ')})
        select ${names.map((name) => (name === 'leg_transfer_ids' ? `${name}::text[]` : name)).join(', ')} from unnest(${parameters.join(', ')}) as row(${names.join(', ')})
-       ${mode === 'merge' ? 'on conflict (transfer_id) do nothing' : ''}`,
+       on conflict (transfer_id) do nothing`,
       columnArrays(TRANSFER_COLUMNS, outcomes),
     );
   }
