@@ -22,7 +22,9 @@
 //       Beside it, per decision: PostgreSQL statements by kind (node-postgres' Client.query counted in
 //       this process), Redis commands and `evalsha` µs per call (INFO commandstats before and after:
 //       the server's own counts, so other clients of the same Redis count too), the consumer's chunk
-//       sizes (payments handed to the assessor in one tick on one connection) and the relay's batches.
+//       sizes (payments handed to the assessor in one tick on one connection) and the relay's batches,
+//       and where a decision's time goes: p50 / p99 of each step (published, handed to the handler,
+//       committed, read by the relay, acknowledged by the broker, received), in `steps_ms`.
 // Database: `clearline_bench_risk` (dropped and created at every run; BENCH_POSTGRES_URL overrides the
 // server): the event store, the inbox and the risk schema are migrated into it. Topics are created
 // per run and deleted at the end. Output: progress lines, a table, then ONE final line of JSON on
@@ -156,6 +158,25 @@ function requestedEnvelope(payment) {
   };
 }
 
+const STEPS = ['due', 'published', 'handed', 'committed', 'relayed', 'acknowledged', 'received'];
+
+/**
+ * Median and p99 of each step of a decision's path, from the previous step's mark: due -> published
+ * (the open loop's own lateness), -> handed (Kafka in, the consumer's fetch), -> committed (Redis,
+ * decision, append and the chunk's commit), -> relayed (the relay's wake-up and read), -> acknowledged
+ * (the relay's produce), -> received (the listener's fetch).
+ */
+function stepPercentiles(marks) {
+  const steps = {};
+  for (let index = 1; index < STEPS.length; index += 1) {
+    const [from, to] = [STEPS[index - 1], STEPS[index]];
+    const spans = [...marks.values()].filter((payment) => payment[from] !== undefined && payment[to] !== undefined).map((payment) => payment[to] - payment[from]);
+    const sorted = Float64Array.from(spans).sort();
+    steps[`${from}_to_${to}`] = { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)) };
+  }
+  return steps;
+}
+
 /** The service's path (consumer -> assessor -> event store -> outbox relay) between two bench topics. */
 async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, redisFeatures, controls, settings, payments, rate, seconds }) {
   const run = randomUUID().slice(0, 8);
@@ -166,6 +187,12 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
   const assessor = new risk.assessor.RiskAssessor(store, redisFeatures, controls, logger);
   const chunkSizes = new Map();
   const chunks = [];
+  // Where a decision's time goes: performance.now() at each step, per payment id.
+  const marks = new Map();
+  const mark = (paymentId, step) => {
+    const payment = marks.get(paymentId);
+    if (payment !== undefined && payment[step] === undefined) payment[step] = performance.now();
+  };
   const consumer = new messaging.MessageConsumer({
     settings, groupId: `bench-risk-${run}`, topics: [inTopic], pool, logger, metrics: new Registry(), ...risk.worker.RISK_CONSUMER_OPTIONS,
     handle: (envelope, context) => {
@@ -179,6 +206,9 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
       } else {
         chunkSizes.set(context.client, handedOver + 1);
       }
+      const paymentId = envelope.data.paymentId;
+      mark(paymentId, 'handed');
+      context.afterCommit(() => mark(paymentId, 'committed'));
       return assessor.handle(envelope, context.client);
     },
   });
@@ -187,7 +217,11 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
   const relayPublish = relayPublisher.publish.bind(relayPublisher);
   relayPublisher.publish = (envelopes, options) => {
     relayBatches.push(envelopes.length);
-    return relayPublish(envelopes, options);
+    const assessed = envelopes.filter((envelope) => envelope.type === 'RiskAssessed').map((envelope) => envelope.data.paymentId);
+    for (const paymentId of assessed) mark(paymentId, 'relayed');
+    const published = relayPublish(envelopes, options);
+    published.then(() => assessed.forEach((paymentId) => mark(paymentId, 'acknowledged')), () => undefined);
+    return published;
   };
   const relay = new serviceRuntime.OutboxRelay({ name: `bench-risk-${run}`, categories: ['risk'], store, pool, publisher: relayPublisher, logger });
   const publisher = new messaging.MessagePublisher({ settings, producerName: `bench-risk-${run}`, logger, metrics: new Registry(), topicOverride: () => inTopic });
@@ -210,6 +244,8 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
         if (due === undefined) return;
         scheduled.delete(envelope.data.paymentId);
         latencies.push(now - due);
+        const steps = marks.get(envelope.data.paymentId);
+        if (steps !== undefined) steps.received = now;
         if (firstAt === 0) firstAt = now;
         lastAt = now;
       },
@@ -237,8 +273,14 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
       const dueCount = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
       if (dueCount > sent) {
         const batch = envelopes.slice(sent, dueCount);
-        batch.forEach((envelope, offset) => scheduled.set(envelope.data.paymentId, started + (sent + offset) * intervalMs));
+        batch.forEach((envelope, offset) => {
+          const due = started + (sent + offset) * intervalMs;
+          scheduled.set(envelope.data.paymentId, due);
+          marks.set(envelope.data.paymentId, { due });
+        });
         sent = dueCount;
+        const publishedAt = performance.now();
+        for (const envelope of batch) marks.get(envelope.data.paymentId).published = publishedAt;
         await publisher.publish(batch);
       } else {
         await sleep(1);
@@ -251,6 +293,7 @@ async function kafkaRow({ messaging, serviceRuntime, risk, store, pool, redis, r
     const mean = (values) => (values.length === 0 ? null : round(values.reduce((sum, value) => sum + value, 0) / values.length));
     return {
       ...cost,
+      steps_ms: stepPercentiles(marks),
       chunk_size_mean: mean(chunks),
       chunks: chunks.length,
       relay_batch_mean: mean(relayBatches),
@@ -342,6 +385,7 @@ async function main(argv) {
       });
       runs.kafka.push(kafka);
       console.log(`rep ${rep + 1}: (c) through Kafka at ${rate}/s offered: ${kafka.received}/${kafka.sent} received, ${fmt(kafka.decisionsPerSecond)} decisions/s, p50 ${kafka.p50.toFixed(1)} ms, p99 ${kafka.p99.toFixed(1)} ms, max ${kafka.max.toFixed(1)} ms`);
+      console.log(`rep ${rep + 1}: (c) steps, p50 / p99 ms: ${Object.entries(kafka.steps_ms).map(([step, span]) => `${step.replaceAll('_', ' ')} ${span.p50} / ${span.p99}`).join(', ')}`);
       console.log(`rep ${rep + 1}: (c) per decision: ${kafka.pg_statements_total} PostgreSQL statements ${JSON.stringify(kafka.pg_statements)}, ${kafka.redis_commands} Redis commands, evalsha ${kafka.evalsha_usec_per_call} µs/call; consumer chunks of ${kafka.chunk_size_mean} payments (${kafka.chunks}), relay batches of ${kafka.relay_batch_mean} (${kafka.relay_batches})`);
     }
 
