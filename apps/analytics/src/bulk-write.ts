@@ -6,8 +6,9 @@ import type { WriteMode } from './read-model-fold.js';
 
 /**
  * Set-based writes for the batched projections: one statement per table and batch, whatever the
- * batch size, with the rows passed as one array per column (`unnest`), so PostgreSQL plans once and
- * the round trips do not grow with the events.
+ * batch size, so the round trips do not grow with the events. Merges (the live projection) pass the
+ * rows as one array per column (`unnest`), so PostgreSQL plans once; inserts into a table that holds
+ * none of the rows (a rebuild's fresh shadow) stream them with COPY.
  */
 
 export interface ColumnSpec {

@@ -270,7 +270,7 @@ const TRANSFER_COLUMNS: ColumnSpec[] = [
   { name: 'recorded_at', arrayType: 'timestamptz[]' }, { name: 'last_position', arrayType: 'bigint[]' },
 ];
 
-/** The transfer outcomes (sorted by id), then the reversals applied to the stored rows (a fresh table's rows too: COPY has no join). */
+/** The transfer outcomes (sorted by id), then the reversals applied to the stored rows (in a fresh table too, once its outcomes are copied in). */
 async function writeTransfers(
   client: PoolClient, tables: LedgerTables, outcomes: readonly unknown[][], reversals: { transferId: string[]; amountMinor: string[]; position: string[] }, mode: WriteMode,
 ): Promise<void> {
