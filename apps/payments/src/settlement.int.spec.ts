@@ -325,6 +325,31 @@ describe('a negative batch', () => {
   });
 });
 
+describe('amounts past 2^63', () => {
+  it('carries forward a refund larger than a bigint, and the next batch nets it', async () => {
+    const shop = await merchant('huge');
+    const payer = await wallet('huge-payer', 'EUR', '100000000000000000000');
+    // 19 digits, as the gateway allows: above 9,223,372,036,854,775,807.
+    const amountMinor = '9300000000000000000';
+    const first = await pay(shop, payer, amountMinor);
+    await waitForLines([first]);
+    const settled = await closeOnDemand(shop);
+    expect(settled.closed).toMatchObject({ grossMinor: amountMinor, carriedForwardMinor: '0' });
+
+    const refundId = randomUUID();
+    await send('RefundPayment', { paymentId: first, commandId: `refund-${refundId}`, refundId, amount: { amountMinor, currency: 'EUR' } });
+    await waitForLines([refundId]);
+    const negative = await closeOnDemand(shop);
+    expect(negative.closed).toMatchObject({ batchNo: 2, grossMinor: '0', refundsMinor: amountMinor, netMinor: '0', carriedForwardMinor: amountMinor });
+    const { rows } = await pool.query<{ carried: string }>('select carried_forward_minor::text as carried from payments.settlement_batches where batch_id = $1', [negative.closed['settlementBatchId']]);
+    expect(rows[0]!.carried).toBe(amountMinor);
+
+    const next = await pay(shop, payer, '1000');
+    await waitForLines([next]);
+    expect((await closeOnDemand(shop)).closed).toMatchObject({ batchNo: 3, carriedInMinor: amountMinor, netMinor: '0', carriedForwardMinor: (BigInt(amountMinor) - 1000n + 54n).toString() });
+  });
+});
+
 describe('the ledger refusing the payout', () => {
   it('is recorded on the batch and alerted; once fixed, CloseSettlementBatch naming the batch asks again and it reconciles', async () => {
     const shop = await merchant('refused');
