@@ -55,15 +55,20 @@ export function filtersOf(query: Query): Filters {
   return filters;
 }
 
-/** WHERE conditions for the filters; `timeColumn` is compared with from (inclusive) and to (exclusive). */
-export function conditions(filters: Filters, timeColumn: string, parameters: unknown[], timeCast = 'timestamptz'): string[] {
+/**
+ * WHERE conditions for the filters; `timeColumn` is compared with from (inclusive) and to (exclusive).
+ * A `day` column holds UTC days (the projections' dayOf): an instant becomes its UTC day here, never
+ * the session's (a plain ::date would follow the server's TimeZone and shift the range by a day).
+ */
+export function conditions(filters: Filters, timeColumn: string, parameters: unknown[], timeColumnType: 'timestamptz' | 'utc-date' = 'timestamptz'): string[] {
   const where: string[] = [];
   const add = (sql: (placeholder: string) => string, value: unknown): void => {
     parameters.push(value);
     where.push(sql(`$${parameters.length}`));
   };
-  if (filters.from !== undefined) add((p) => `${timeColumn} >= ${p}::timestamptz::${timeCast}`, filters.from);
-  if (filters.to !== undefined) add((p) => `${timeColumn} < ${p}::timestamptz::${timeCast}`, filters.to);
+  const bound = (p: string): string => (timeColumnType === 'utc-date' ? `(${p}::timestamptz at time zone 'UTC')::date` : `${p}::timestamptz`);
+  if (filters.from !== undefined) add((p) => `${timeColumn} >= ${bound(p)}`, filters.from);
+  if (filters.to !== undefined) add((p) => `${timeColumn} < ${bound(p)}`, filters.to);
   if (filters.channel !== undefined) add((p) => `channel = ${p}`, filters.channel);
   if (filters.merchantId !== undefined) add((p) => `merchant_id = ${p}`, filters.merchantId);
   if (filters.currency !== undefined) add((p) => `currency = ${p}`, filters.currency);
@@ -192,7 +197,7 @@ export class InsightsController {
     const filters = filtersOf(query);
     const limit = parseLimit(query['limit']);
     const parameters: unknown[] = [];
-    const where = conditions(filters, 'day', parameters, 'date');
+    const where = conditions(filters, 'day', parameters, 'utc-date');
     parameters.push(limit);
     const { rows } = await this.pool.query(
       `select stage, reason_code, sum(declines)::text as declines from analytics.decline_reasons ${whereClause(where)}
@@ -214,7 +219,7 @@ export class InsightsController {
       throw new ProblemException(400, 'unsupported-filter', 'Unsupported filter', 'Risk assessments name no channel, merchant or currency: filter by from / to only');
     }
     const parameters: unknown[] = [width];
-    const where = conditions(filters, 'day', parameters, 'date');
+    const where = conditions(filters, 'day', parameters, 'utc-date');
     const { rows } = await this.pool.query(
       `select (score / $1::int) * $1::int as score_from, decision, sum(assessments)::text as assessments
        from analytics.risk_score_distribution ${whereClause(where)} group by 1, 2 order by 1, 2`,
