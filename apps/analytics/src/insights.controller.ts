@@ -144,6 +144,9 @@ export class InsightsController {
        group by ${keyColumns.join(', ')} order by ${keyColumns.join(', ')} limit $${parameters.length}`,
       parameters,
     );
+    // Minor units of different currencies never add up: a row's amounts are given only when it is of
+    // one currency (grouped by currency, or one currency asked for); its counts always are.
+    const oneCurrencyPerRow = groupBy.includes('currency') || filters.currency !== undefined;
     const items = rows.slice(0, limit).map((row) => {
       const approved = BigInt(row.approved);
       const declined = BigInt(row.declined);
@@ -154,7 +157,7 @@ export class InsightsController {
         bucketStart: (row.bucket_start as Date).toISOString(),
         ...Object.fromEntries(groupBy.map((name) => [name, row[GROUP_COLUMNS[name]]])),
         requests: row.requests, results: results.toString(), approved: row.approved, declined: row.declined, failed: row.failed, inReview: row.in_review,
-        requestedMinor: row.requested_minor, approvedMinor: row.approved_minor,
+        requestedMinor: oneCurrencyPerRow ? row.requested_minor : null, approvedMinor: oneCurrencyPerRow ? row.approved_minor : null,
         approvalRate: rate(approved, results), declineRate: rate(declined, results), reviewRate: rate(BigInt(row.in_review), requests),
       };
     });
