@@ -4,6 +4,8 @@ import { UUID_PATTERN } from './message-id.js';
 export type JsonSchema = Record<string, unknown>;
 
 /** Amounts cross boundaries as decimal strings of integer minor units: JSON has no bigint. */
+/** The largest amount or balance in minor units a contract carries (31 digits, the patterns below), either sign. */
+export const MAX_MINOR_UNITS = 10n ** 31n - 1n;
 export const MINOR_UNITS_PATTERN = '^(0|[1-9][0-9]{0,30})$';
 export const POSITIVE_MINOR_UNITS_PATTERN = '^[1-9][0-9]{0,30}$';
 export const SIGNED_MINOR_UNITS_PATTERN = '^(0|-?[1-9][0-9]{0,30})$';

@@ -2,6 +2,7 @@ import type {
   AccountKind, AccountModifiedData, AccountReferenceData, BalanceThresholdCrossedData, MonitoredBalance, OpenAccountData,
   RegisterBalanceMonitorData, ThresholdDirection, WireBalances,
 } from '@clearline/contracts';
+import { MAX_MINOR_UNITS } from '@clearline/contracts';
 
 /**
  * What an account promises about its balance, fixed at opening except limits and metadata.
@@ -211,6 +212,16 @@ export function breachesDebitLimit(account: ExistingAccountState): boolean {
  */
 export function breachesCreditLimit(account: ExistingAccountState): boolean {
   return account.creditsMustNotExceedDebits && account.postedMinor > account.creditLimitMinor;
+}
+
+/**
+ * A posted, pending or available balance past what the contracts carry (MAX_MINOR_UNITS, either sign):
+ * the outcome naming it could not be published, so the movement is refused (limit_exceeded) instead
+ * of moving money whose record would be dead-lettered.
+ */
+export function beyondContractRange(account: ExistingAccountState): boolean {
+  const within = (minor: bigint): boolean => minor <= MAX_MINOR_UNITS && minor >= -MAX_MINOR_UNITS;
+  return !(within(account.postedMinor) && within(account.pendingMinor) && within(availableMinor(account)));
 }
 
 /** Can the account give `amountMinor` away now (as a debit or a hold) without breaking its limit? */

@@ -1,5 +1,5 @@
 import type { CaptureHoldData, LedgerRejectionCode, PlaceHoldData, ReleaseHoldData } from '@clearline/contracts';
-import { balancesOf, breachesCreditLimit, breachesDebitLimit, type OpenHold } from './account.js';
+import { balancesOf, beyondContractRange, breachesCreditLimit, breachesDebitLimit, type OpenHold } from './account.js';
 import { accepted, balancesRecord, LedgerDomainError, LedgerDraft, rejected, replayed, type LedgerResult, type LedgerState } from './ledger-state.js';
 import { emitThresholdCrossings, existing, participationRejection } from './movement.js';
 import { captureFingerprintOf, fingerprintOf, type HoldOutcomeEvent } from './operation-records.js';
@@ -42,6 +42,7 @@ export function decidePlaceHold(command: PlaceHoldData, state: LedgerState, now:
   const expiry = command.expiresAt === undefined ? {} : { expiresAt: command.expiresAt };
   draft.emit({ category: 'account', id: command.accountId, event: { type: 'AccountFundsHeld', data: { holdId: command.holdId, amountMinor: amountMinor.toString(), ...expiry } } });
   if (breachesDebitLimit(existing(draft, command.accountId))) return reject('insufficient_funds');
+  if (beyondContractRange(existing(draft, command.accountId))) return reject('limit_exceeded');
   const outcome: HoldOutcomeEvent = { type: 'HoldPlaced', data: { ...command, balances: balancesOf(existing(draft, command.accountId)) } };
   draft.emit({ category: 'hold', id: command.holdId, event: outcome });
   emitThresholdCrossings(draft, accountIds, command.holdId);
@@ -85,6 +86,7 @@ export function decideCaptureHold(command: CaptureHoldData, state: LedgerState, 
   draft.emit({ category: 'account', id: command.creditAccountId, event: { type: 'AccountCredited', data: { transferId: command.holdId, amountMinor: amountMinor.toString() } } });
   if (breachesDebitLimit(existing(draft, command.accountId))) throw new Error('a capture never lowers available below what the hold reserved');
   if (breachesCreditLimit(existing(draft, command.creditAccountId))) return reject('limit_exceeded');
+  if (beyondContractRange(existing(draft, command.accountId)) || beyondContractRange(existing(draft, command.creditAccountId))) return reject('limit_exceeded');
   const outcome: HoldOutcomeEvent = {
     type: 'HoldCaptured',
     data: {

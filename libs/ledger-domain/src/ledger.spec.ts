@@ -196,6 +196,44 @@ describe('balance flags and limits', () => {
   });
 });
 
+describe('the contracts\' range of balances (31 digits either way)', () => {
+  const max = 10n ** 31n - 1n;
+  const unbounded: OpenAccountData = { accountId: 'suspense-eur', ownerId: 'platform', kind: 'suspense', currency: 'EUR', allowNegativeBalance: true };
+
+  it('takes a balance up to the bound and refuses one past it, either way, with limit_exceeded', () => {
+    const history = [open(funding), open(unbounded), transfer('t-max', 'funding-eur', 'suspense-eur', max)];
+    given(history).when(transfer('t-1', 'suspense-eur', 'funding-eur', max)).thenAccepted({ 'suspense-eur': balances(0, 0, 0), 'funding-eur': balances(0, 0, 0) });
+    given(history).when(transfer('t-1', 'funding-eur', 'suspense-eur', 1)).thenRejected('limit_exceeded');
+    // The funding account sits at minus the bound: one more debit would pass it.
+    given([...history, open(wallet)]).when(transfer('t-1', 'funding-eur', 'wallet-1', 1)).thenRejected('limit_exceeded');
+  });
+
+  it('refuses a hold whose pending balance would pass the bound, and a capture whose credit would', () => {
+    const hold = (holdId: string, accountId: string, amountMinor: bigint): LedgerCommand =>
+      ({ type: 'PlaceHold', data: { holdId, accountId, amount: eur(amountMinor), paymentId: PAYMENT_ID } });
+    const holding = [open(funding), open(unbounded), hold('h-max', 'suspense-eur', max)];
+    given(holding).when(hold('h-1', 'suspense-eur', 1n)).thenRejected('limit_exceeded');
+
+    // The merchant 999 short of the bound: a capture of 1,000 into it would pass it, one of 999 reaches it.
+    const nearlyFull = [open(funding), open(unbounded), open(wallet), open(merchant), transfer('t-max', 'funding-eur', 'suspense-eur', max),
+      transfer('t-w', 'suspense-eur', 'wallet-1', 1000), transfer('t-m', 'suspense-eur', 'merchant-1', max - 999n), placeHold('h-1', 'wallet-1', 1000)];
+    given(nearlyFull).when(capture('h-1', 1000)).thenRejected('limit_exceeded');
+    given(nearlyFull).when(capture('h-1', 999)).thenAccepted({ 'merchant-1': balances(max, 0, max) });
+  });
+
+  it('refuses an exchange whose target amount the contracts cannot carry', () => {
+    const accounts = [...funded(10n ** 30n), open(fxEur), open(fxJpy), open(walletJpy)];
+    const exchange: LedgerCommand = {
+      type: 'ExchangeCurrency',
+      data: {
+        transferId: 'fx-huge', debitAccountId: 'wallet-1', creditAccountId: 'wallet-jpy', fxSourceAccountId: 'fx-eur', fxTargetAccountId: 'fx-jpy',
+        amount: eur(10n ** 30n), targetCurrency: 'JPY', rate: { numerator: '17000', denominator: '1' },
+      },
+    };
+    given(accounts).when(exchange).thenRejected('limit_exceeded');
+  });
+});
+
 describe('PostTransfer', () => {
   describe('when both accounts are open in the transfer currency', () => {
     it('debits one account and credits the other by the amount', () => {

@@ -1,6 +1,6 @@
 import type { LedgerRejectionCode, MonitoredBalance } from '@clearline/contracts';
 import {
-  availableMinor, balancesOf, breachesCreditLimit, breachesDebitLimit, type AccountState, type ExistingAccountState,
+  availableMinor, balancesOf, beyondContractRange, breachesCreditLimit, breachesDebitLimit, type AccountState, type ExistingAccountState,
 } from './account.js';
 import type { LedgerDraft } from './ledger-state.js';
 
@@ -29,7 +29,8 @@ export function participationRejection(account: AccountState, currency: string):
  * Posts one leg into the draft, or says why not. Limits are checked on the states after the leg:
  * the debited account against its debit rule (insufficient_funds), the credited one against its
  * credit rule (limit_exceeded). Each side is checked only in the direction it moved, so a credit
- * never fails for a debit rule and the other way round.
+ * never fails for a debit rule and the other way round. Last, no balance may leave the contracts'
+ * range (limit_exceeded): its outcome could not be published.
  */
 export function postMovement(draft: LedgerDraft, leg: MovementRequest): LedgerRejectionCode | undefined {
   if (leg.debitAccountId === leg.creditAccountId) return 'same_account';
@@ -43,6 +44,7 @@ export function postMovement(draft: LedgerDraft, leg: MovementRequest): LedgerRe
   draft.emit({ category: 'account', id: leg.creditAccountId, event: { type: 'AccountCredited', data: { transferId: leg.transferId, amountMinor } } });
   if (breachesDebitLimit(existing(draft, leg.debitAccountId))) return 'insufficient_funds';
   if (breachesCreditLimit(existing(draft, leg.creditAccountId))) return 'limit_exceeded';
+  if (beyondContractRange(existing(draft, leg.debitAccountId)) || beyondContractRange(existing(draft, leg.creditAccountId))) return 'limit_exceeded';
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import {
-  EXCHANGE_ROUNDING, MAX_LINKED_TRANSFERS,
+  EXCHANGE_ROUNDING, MAX_LINKED_TRANSFERS, MAX_MINOR_UNITS,
   type ExchangeCurrencyData, type LedgerRejectionCode, type PostLinkedTransfersData, type PostTransferData, type ReverseTransferData,
 } from '@clearline/contracts';
 import { isCurrencyCode, moneyFromMinor, rateConvert } from '@clearline/money';
@@ -116,6 +116,8 @@ export function decideExchangeCurrency(command: ExchangeCurrencyData, state: Led
   const repeat = repeatOf(state, command.transferId, 'ExchangeCurrency', command, refusal, accountIds);
   if (repeat) return repeat;
   if (targetMinor === 0n) return recordedRejection(state, command.transferId, 'amount_rounds_to_zero', accountIds, refusal('amount_rounds_to_zero'));
+  // A target amount the contracts cannot carry: CurrencyExchanged could not be published.
+  if (targetMinor > MAX_MINOR_UNITS) return recordedRejection(state, command.transferId, 'limit_exceeded', accountIds, refusal('limit_exceeded'));
   const legs: MovementRequest[] = [
     { transferId: command.transferId, debitAccountId: command.debitAccountId, creditAccountId: command.fxSourceAccountId, currency: command.amount.currency, amountMinor },
     { transferId: command.transferId, debitAccountId: command.fxTargetAccountId, creditAccountId: command.creditAccountId, currency: command.targetCurrency, amountMinor: targetMinor },
