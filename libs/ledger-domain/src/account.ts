@@ -1,8 +1,8 @@
-import type {
-  AccountKind, AccountModifiedData, AccountReferenceData, BalanceThresholdCrossedData, MonitoredBalance, OpenAccountData,
-  RegisterBalanceMonitorData, ThresholdDirection, WireBalances,
+import {
+  MAX_MINOR_UNITS,
+  type AccountKind, type AccountModifiedData, type AccountReferenceData, type BalanceThresholdCrossedData, type MonitoredBalance,
+  type OpenAccountData, type RegisterBalanceMonitorData, type ThresholdDirection, type WireBalances,
 } from '@clearline/contracts';
-import { MAX_MINOR_UNITS } from '@clearline/contracts';
 
 /**
  * What an account promises about its balance, fixed at opening except limits and metadata.

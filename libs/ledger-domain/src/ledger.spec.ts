@@ -5,7 +5,7 @@
 // expiry, void), balance monitors, and that a decision leaves the state it was given untouched; each
 // with the refusals and bad input that belong to it. Every refusal moves nothing, reports the balances
 // from before it, and (for a command with an outcome) says why in an outcome carrying those balances.
-import type { LedgerRejectionCode, OpenAccountData, WireBalances } from '@clearline/contracts';
+import { MAX_MINOR_UNITS, type LedgerRejectionCode, type OpenAccountData, type WireBalances } from '@clearline/contracts';
 import type { AccountEvent } from './account.js';
 import { decideLedger, type LedgerCommand } from './ledger.js';
 import {
@@ -197,7 +197,7 @@ describe('balance flags and limits', () => {
 });
 
 describe('the contracts\' range of balances (31 digits either way)', () => {
-  const max = 10n ** 31n - 1n;
+  const max = MAX_MINOR_UNITS;
   const unbounded: OpenAccountData = { accountId: 'suspense-eur', ownerId: 'platform', kind: 'suspense', currency: 'EUR', allowNegativeBalance: true };
 
   it('takes a balance up to the bound and refuses one past it, either way, with limit_exceeded', () => {
